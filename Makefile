@@ -1,0 +1,151 @@
+# Kestrel — one non-recursive Makefile. Everything lands in build/.
+#
+#   make            kernel ELF, raw disk image, hybrid ISO, symbols, listing
+#   make run        boot in QEMU (-smp 4); BOOT=img (default), iso or uefi
+#   make debug      QEMU stopped at reset + gdb stopping at kernel_main
+#   make test       host unit tests + QEMU boot tests
+#   make bench      in-guest benchmarks (guest TSC cycles, medians)
+#   make usb DEV=/dev/sdX [YES=1] [IMAGE=build/kestrel.iso]
+#   make clean
+
+CROSS_COMPILE ?=
+CC      := $(CROSS_COMPILE)gcc
+LD      := $(CROSS_COMPILE)ld
+OBJCOPY := $(CROSS_COMPILE)objcopy
+OBJDUMP := $(CROSS_COMPILE)objdump
+NM      := $(CROSS_COMPILE)nm
+HOSTCC  ?= cc
+PYTHON  ?= python3
+B       := build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+KESTREL_VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+WARN    := -Wall -Wextra -Werror
+COMMON  := -std=gnu11 -ffreestanding -fno-pic -fno-stack-protector -nostdlib \
+           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+           -fno-tree-loop-distribute-patterns \
+           -Iinclude $(WARN) -MMD -MP
+KCFLAGS := $(COMMON) -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+           -O2 -g -DKESTREL_VERSION='"$(KESTREL_VERSION)"' -DGIT_REV='"$(GIT_REV)"'
+KASFLAGS := -m64 -Iinclude -g -D__ASSEMBLER__ -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments \
+            --build-id=none -T linker.ld
+
+# ---------------------------------------------------------------- kernel
+KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drivers/*.c) \
+            boot/bootinfo.c boot/elf.c
+KERNEL_S := $(wildcard arch/x86_64/*.S smp/*.S) boot/multiboot2.S
+KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S))
+
+all: $(B)/kestrel.elf $(B)/kestrel.img $(B)/kestrel.iso $(B)/kestrel.sym $(B)/kestrel.lst
+
+$(B)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(B)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# Symbols are embedded in the kernel (for backtraces) in two link passes.
+# .ksyms is the last section, so pass 2 moves no code: the check below
+# compares every text symbol of both passes.
+$(B)/ksyms0.S:
+	@mkdir -p $(B)
+	$(Q)$(PYTHON) tools/mksyms.py --empty > $@
+
+$(B)/ksyms%.o: $(B)/ksyms%.S
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+$(B)/kestrel.pass1.elf: $(KERNEL_OBJ) $(B)/ksyms0.o linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJ) $(B)/ksyms0.o
+
+$(B)/ksyms1.S: $(B)/kestrel.pass1.elf tools/mksyms.py
+	$(Q)$(NM) -n $< | $(PYTHON) tools/mksyms.py > $@
+
+$(B)/kestrel.elf: $(KERNEL_OBJ) $(B)/ksyms1.o linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJ) $(B)/ksyms1.o
+	$(Q)cmp -s <($(NM) -n $(B)/kestrel.pass1.elf | grep -i ' t ') \
+	           <($(NM) -n $@ | grep -i ' t ') || \
+	    { echo "error: symbol pass moved code"; rm -f $@; exit 1; }
+	$(Q)if command -v grub-file >/dev/null; then grub-file --is-x86-multiboot2 $@ || \
+	    { echo "error: $@ is not multiboot2"; rm -f $@; exit 1; }; fi
+
+$(B)/kestrel.sym: $(B)/kestrel.elf
+	$(Q)$(NM) -n $< > $@
+
+$(B)/kestrel.lst: $(B)/kestrel.elf
+	$(Q)$(OBJDUMP) -d -S -M intel $< > $@
+
+SHELL := /bin/bash
+
+# ---------------------------------------------------------------- user + initrd
+# >>> user (ring-3 programs and the initrd; see user/)
+INITRD :=
+# <<< user
+
+# >>> boot (our BIOS loader: stage 1, stage 2, raw disk image)
+# <<< boot
+
+# ---------------------------------------------------------------- GRUB ISO
+$(B)/kestrel.iso: $(B)/kestrel.elf tools/grub.cfg $(INITRD)
+	@echo "  ISO     $@"
+	$(Q)rm -rf $(B)/iso && mkdir -p $(B)/iso/boot/grub
+	$(Q)cp $(B)/kestrel.elf $(B)/iso/boot/kestrel.elf
+	$(Q)cp tools/grub.cfg $(B)/iso/boot/grub/grub.cfg
+	$(Q)$(if $(INITRD),cp $(INITRD) $(B)/iso/boot/initrd.tar)
+	$(Q)grub-mkrescue -o $@ $(B)/iso >$(B)/grub-mkrescue.log 2>&1 || \
+	    { cat $(B)/grub-mkrescue.log; exit 1; }
+
+# ---------------------------------------------------------------- host tests
+HOSTCFLAGS := -std=gnu11 -g -O1 -Iinclude -Itests/unit $(WARN) -MMD -MP \
+              -fsanitize=address,undefined -fno-sanitize-recover=all
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+
+$(B)/unit/%: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) $< -o $@
+
+unit: $(UNIT_BIN)
+
+# ---------------------------------------------------------------- workflow
+setup:
+	$(Q)bash tools/setup.sh --if-missing
+
+BOOT ?= img
+SMP  ?= 4
+MEM  ?= 512M
+run: setup all
+	$(Q)$(PYTHON) tools/qemu.py --boot $(BOOT) --smp $(SMP) --mem $(MEM) --interactive $(QEMU_ARGS)
+
+debug: setup all
+	$(Q)bash tools/debug.sh $(BOOT)
+
+test: setup all unit
+	$(Q)$(PYTHON) tests/run_all.py
+
+bench: setup all
+	$(Q)$(PYTHON) tests/boot/bench.py
+
+soak: setup all
+	$(Q)$(PYTHON) tests/boot/soak.py
+
+usb: all
+	$(Q)bash tools/usb.sh "$(DEV)" "$(or $(IMAGE),$(B)/kestrel.img)" "$(YES)"
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit setup run debug test bench soak usb clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
