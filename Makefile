@@ -35,7 +35,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments \
             --build-id=none -T linker.ld
 
 # ---------------------------------------------------------------- kernel
-KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drivers/*.c) \
+KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drivers/*.c \
+                      tests/kernel/*.c) \
             boot/bootinfo.c boot/elf.c
 KERNEL_S := $(wildcard arch/x86_64/*.S smp/*.S) boot/multiboot2.S
 KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S))

@@ -1,0 +1,73 @@
+/*
+ * arch_boot_entry: the first C code on both boot paths. It turns what the
+ * loader handed over into the kernel's own struct boot_info (while the
+ * boot identity map still reaches it), then calls kernel_main().
+ */
+#include <stdint.h>
+#include <boot/boot_info.h>
+#include <boot/bootinfo.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/fw_cfg.h>
+#include <kernel/kernel.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+
+/* Multiboot2 info lives below 4 GiB; this bounds the parser's reads. */
+#define MB2_INFO_MAX            (64 * 1024)
+
+extern const char __kernel_phys_start[], __kernel_phys_end[];
+
+static struct boot_info kernel_boot_info;
+static char fw_cfg_words[BOOT_INFO_CMDLINE_LEN];
+
+static void boot_from_multiboot2(struct boot_info *bi, uint64_t info)
+{
+	int rc;
+
+	bootinfo_init(bi, BOOT_PATH_GRUB_BIOS);
+	rc = bootinfo_from_multiboot2(bi, (const void *)info, info, MB2_INFO_MAX);
+	if (rc < 0)
+		panic("malformed multiboot2 boot information at 0x%lx (error %d)", info, rc);
+	if (bi->flags & BOOT_INFO_F_EFI)
+		strlcpy(bi->boot_path, BOOT_PATH_GRUB_UEFI, sizeof(bi->boot_path));
+}
+
+static void boot_from_loader(struct boot_info *bi, uint64_t info)
+{
+	const struct boot_info *src = (const struct boot_info *)info;
+
+	if (src->magic != BOOT_INFO_MAGIC || src->size != sizeof(*src))
+		panic("loader's boot_info at 0x%lx: bad magic 0x%x or size %u",
+		      info, src->magic, src->size);
+	memcpy(bi, src, sizeof(*bi));
+	if (bootinfo_validate(bi) < 0)
+		panic("loader's boot_info at 0x%lx failed validation", info);
+}
+
+/* QEMU test harnesses append words through fw_cfg (DESIGN.md section 7). */
+static void boot_append_fw_cfg(struct boot_info *bi)
+{
+	if (fw_cfg_read_file(FW_CFG_CMDLINE_FILE, fw_cfg_words, sizeof(fw_cfg_words)) <= 0)
+		return;
+	if (cmdline_append(bi->cmdline, sizeof(bi->cmdline), fw_cfg_words) < 0)
+		kprintf("boot: fw_cfg command line does not fit, ignored: %s\n", fw_cfg_words);
+}
+
+void arch_boot_entry(uint32_t magic, uint64_t info)
+{
+	struct boot_info *bi = &kernel_boot_info;
+
+	serial_init();
+	if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
+		boot_from_multiboot2(bi, info);
+	else if (magic == KESTREL_LOADER_MAGIC)
+		boot_from_loader(bi, info);
+	else
+		panic("unknown boot protocol magic 0x%x", magic);
+	bi->kernel_phys_start = (uint64_t)__kernel_phys_start;
+	bi->kernel_phys_end = (uint64_t)__kernel_phys_end;
+	boot_append_fw_cfg(bi);
+	kernel_main(bi);
+}

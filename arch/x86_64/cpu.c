@@ -1,0 +1,92 @@
+/* CPU identification (CPUID, SDM vol. 2A) and the boot CPU's descriptor tables. */
+#include <stdint.h>
+#include <arch/cpu.h>
+#include <arch/gdt.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+#include <kernel/string.h>
+
+#define CPUID_VENDOR            0x00000000
+#define CPUID_FEATURES          0x00000001
+#define   CPUID_ECX_X2APIC      (1u << 21)
+#define CPUID_EXT_FEATURES7     0x00000007
+#define   CPUID7_EBX_SMEP       (1u << 7)
+#define   CPUID7_EBX_SMAP       (1u << 20)
+#define   CPUID7_ECX_UMIP       (1u << 2)
+#define CPUID_EXT_MAX           0x80000000
+#define CPUID_EXT_INFO          0x80000001
+#define   CPUID_EDX_NX          (1u << 20)
+#define   CPUID_EDX_PAGE1GB     (1u << 26)
+#define CPUID_BRAND0            0x80000002
+#define CPUID_BRAND2            0x80000004
+
+struct cpu_info boot_cpu_info;
+
+static void cpu_brand(struct cpu_info *ci)
+{
+	uint32_t words[12];
+	char *s = (char *)words;
+
+	if (cpuid(CPUID_EXT_MAX, 0).eax < CPUID_BRAND2) {
+		strlcpy(ci->brand, "unknown", sizeof(ci->brand));
+		return;
+	}
+	for (uint32_t leaf = CPUID_BRAND0; leaf <= CPUID_BRAND2; leaf++) {
+		struct cpuid_regs r = cpuid(leaf, 0);
+		uint32_t *w = &words[(leaf - CPUID_BRAND0) * 4];
+		w[0] = r.eax, w[1] = r.ebx, w[2] = r.ecx, w[3] = r.edx;
+	}
+	while (*s == ' ')
+		s++;
+	strlcpy(ci->brand, s, sizeof(ci->brand));
+	for (size_t n = strlen(ci->brand); n && ci->brand[n - 1] == ' '; n--)
+		ci->brand[n - 1] = '\0';
+}
+
+void cpu_identify(struct cpu_info *ci)
+{
+	struct cpuid_regs r = cpuid(CPUID_VENDOR, 0);
+	uint32_t max = r.eax;
+
+	memcpy(ci->vendor, &r.ebx, 4);
+	memcpy(ci->vendor + 4, &r.edx, 4);
+	memcpy(ci->vendor + 8, &r.ecx, 4);
+	ci->vendor[12] = '\0';
+
+	r = cpuid(CPUID_FEATURES, 0);
+	ci->stepping = r.eax & 0xF;
+	ci->model = (r.eax >> 4) & 0xF;
+	ci->family = (r.eax >> 8) & 0xF;
+	if (ci->family == 0xF)
+		ci->family += (r.eax >> 20) & 0xFF;
+	if (ci->family >= 6)
+		ci->model |= ((r.eax >> 16) & 0xF) << 4;
+	ci->has_x2apic = r.ecx & CPUID_ECX_X2APIC;
+
+	if (max >= CPUID_EXT_FEATURES7) {
+		r = cpuid(CPUID_EXT_FEATURES7, 0);
+		ci->has_smep = r.ebx & CPUID7_EBX_SMEP;
+		ci->has_smap = r.ebx & CPUID7_EBX_SMAP;
+		ci->has_umip = r.ecx & CPUID7_ECX_UMIP;
+	}
+	if (cpuid(CPUID_EXT_MAX, 0).eax >= CPUID_EXT_INFO) {
+		r = cpuid(CPUID_EXT_INFO, 0);
+		ci->has_nx = r.edx & CPUID_EDX_NX;
+		ci->has_1g_pages = r.edx & CPUID_EDX_PAGE1GB;
+	}
+	cpu_brand(ci);
+}
+
+/* TODO: per-CPU tables move into struct cpu with the SMP issue. */
+static struct gdt_table bsp_gdt;
+static struct tss bsp_tss;
+static uint8_t bsp_ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
+
+void cpu_early_init(void)
+{
+	for (int i = 0; i < IST_COUNT; i++)
+		bsp_tss.ist[i] = (uint64_t)&bsp_ist_stacks[i][IST_STACK_SIZE];
+	gdt_load(&bsp_gdt, &bsp_tss);
+	idt_init();
+	cpu_identify(&boot_cpu_info);
+}

@@ -1,0 +1,75 @@
+/* Trap dispatch and the exception report (vector names from SDM vol. 3, table 6-1). */
+#include <stdint.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+
+static const char *const exception_names[T_EXCEPTIONS] = {
+	[T_DE] = "#DE Divide Error",
+	[T_DB] = "#DB Debug",
+	[T_NMI] = "NMI Non-Maskable Interrupt",
+	[T_BP] = "#BP Breakpoint",
+	[T_OF] = "#OF Overflow",
+	[T_BR] = "#BR BOUND Range Exceeded",
+	[T_UD] = "#UD Invalid Opcode",
+	[T_NM] = "#NM Device Not Available",
+	[T_DF] = "#DF Double Fault",
+	[9] = "Coprocessor Segment Overrun",
+	[T_TS] = "#TS Invalid TSS",
+	[T_NP] = "#NP Segment Not Present",
+	[T_SS] = "#SS Stack-Segment Fault",
+	[T_GP] = "#GP General Protection",
+	[T_PF] = "#PF Page Fault",
+	[15] = "Reserved (15)",
+	[T_MF] = "#MF x87 Floating-Point Error",
+	[T_AC] = "#AC Alignment Check",
+	[T_MC] = "#MC Machine Check",
+	[T_XM] = "#XM SIMD Floating-Point",
+	[T_VE] = "#VE Virtualization Exception",
+	[T_CP] = "#CP Control Protection",
+	[22] = "Reserved (22)", [23] = "Reserved (23)", [24] = "Reserved (24)",
+	[25] = "Reserved (25)", [26] = "Reserved (26)", [27] = "Reserved (27)",
+	[28] = "#HV Hypervisor Injection",
+	[29] = "#VC VMM Communication",
+	[30] = "#SX Security Exception",
+	[31] = "Reserved (31)",
+};
+
+const char *trap_name(unsigned int vector)
+{
+	if (vector < T_EXCEPTIONS)
+		return exception_names[vector];
+	return "interrupt";
+}
+
+static void trap_describe_pf(const struct trap_frame *tf)
+{
+	uint32_t e = (uint32_t)tf->error;
+
+	kprintf("  CR2=0x%016lx (%s %s, %s mode%s%s)\n", read_cr2(),
+		e & PF_P ? "protection violation on" : "not-present page on",
+		e & PF_I ? "instruction fetch" : e & PF_W ? "write" : "read",
+		e & PF_U ? "user" : "kernel",
+		e & PF_RSVD ? ", reserved bit set" : "",
+		e & PF_I ? ", NX" : "");
+}
+
+/* Called from trap_common with interrupts off. */
+void trap_dispatch(struct trap_frame *tf)
+{
+	if (tf->vector == T_PF)
+		panic_frame(tf, "%s in %s mode, error 0x%lx", trap_name(T_PF),
+			    (tf->cs & 3) ? "user" : "kernel", tf->error);
+	if (tf->vector < T_EXCEPTIONS)
+		panic_frame(tf, "%s (vector %lu), error 0x%lx", trap_name(tf->vector),
+			    tf->vector, tf->error);
+	panic_frame(tf, "unexpected interrupt vector %lu", tf->vector);
+}
+
+/* The per-vector detail line(s) panic_frame prints after the registers. */
+void trap_print_detail(const struct trap_frame *tf)
+{
+	if (tf->vector == T_PF)
+		trap_describe_pf(tf);
+}

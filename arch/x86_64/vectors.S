@@ -1,0 +1,74 @@
+/*
+ * Entry stubs for all 256 IDT vectors and the common path that saves a
+ * struct trap_frame (include/arch/trap.h) and calls trap_dispatch().
+ * Vectors 8, 10-14, 17, 21, 29, 30 get an error code from the CPU
+ * (SDM vol. 3, 6.13); the others push a 0 so the frame is uniform.
+ */
+#include <arch/asm.h>
+#include <arch/trap.h>
+
+#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
+			   (v) == 21 || (v) == 29 || (v) == 30)
+#define STUB_ALIGN 16
+
+	.text
+BEGIN_LOCAL_FUNC(trap_common)
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	/* Make the interrupted frame the caller's frame so backtraces cross traps. */
+	movq TF_RIP(%rsp), %rax
+	pushq %rax
+	pushq %rbp
+	movq %rsp, %rbp
+	leaq 16(%rsp), %rdi
+	call trap_dispatch
+	addq $16, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp          /* vector and error code */
+	iretq
+END_FUNC(trap_common)
+
+	.balign STUB_ALIGN
+	.globl trap_stubs
+trap_stubs:
+	.set vec, 0
+	.rept IDT_VECTORS
+1:	.if HAS_ERROR_CODE(vec) == 0
+	pushq $0
+	.endif
+	pushq $vec
+	jmp trap_common
+	.org 1b + STUB_ALIGN, 0xCC      /* fails to assemble if a stub outgrows it */
+	.set vec, vec + 1
+	.endr
+	.globl trap_stubs_end
+trap_stubs_end:
+

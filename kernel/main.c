@@ -1,0 +1,70 @@
+/* kernel_main: the boot sequence. The order of the init calls is the documentation. */
+#include <arch/cpu.h>
+#include <arch/x86.h>
+#include <boot/boot_info.h>
+#include <boot/bootinfo.h>
+#include <kernel/console.h>
+#include <kernel/kernel.h>
+#include <kernel/ktest.h>
+#include <kernel/printk.h>
+
+#define MIB (1024ull * 1024)
+
+static const struct boot_info *the_boot_info;
+
+const struct boot_info *boot_info(void)
+{
+	return the_boot_info;
+}
+
+static const char *mem_type_name(uint32_t type)
+{
+	switch (type) {
+	case BOOT_MEM_USABLE:           return "usable";
+	case BOOT_MEM_RESERVED:         return "reserved";
+	case BOOT_MEM_ACPI_RECLAIM:     return "ACPI reclaimable";
+	case BOOT_MEM_ACPI_NVS:         return "ACPI NVS";
+	case BOOT_MEM_BAD:              return "bad";
+	default:                        return "unknown";
+	}
+}
+
+static void print_banner(const struct boot_info *bi)
+{
+	kprintf("Kestrel %s (%s) x86_64, rev %s\n", KESTREL_VERSION, bi->boot_path, GIT_REV);
+	kprintf("cpu: %s, %s (family %u model %u stepping %u)\n", boot_cpu_info.vendor,
+		boot_cpu_info.brand, boot_cpu_info.family, boot_cpu_info.model,
+		boot_cpu_info.stepping);
+	kprintf("boot: loaded by %s%s\n", bi->loader_name[0] ? bi->loader_name : "unknown",
+		bi->flags & BOOT_INFO_F_EFI ? ", UEFI firmware" : "");
+	kprintf("cmdline: %s\n", bi->cmdline);
+}
+
+static void print_memory_map(const struct boot_info *bi)
+{
+	kprintf("mem: physical memory map (%u entries%s):\n", bi->mmap_count,
+		bi->flags & BOOT_INFO_F_MMAP_TRUNC ? ", truncated" : "");
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mmap_entry *e = &bi->mmap[i];
+		kprintf("  [0x%016lx-0x%016lx] %s\n", e->base, e->base + e->length - 1,
+			mem_type_name(e->type));
+	}
+	for (uint32_t i = 0; i < bi->module_count; i++)
+		kprintf("mem: module '%s' at [0x%lx-0x%lx)\n", bi->modules[i].name,
+			bi->modules[i].start, bi->modules[i].end);
+	kprintf("mem: %lu MiB usable\n", bootinfo_usable_bytes(bi) / MIB);
+}
+
+void kernel_main(struct boot_info *bi)
+{
+	the_boot_info = bi;
+	vga_init(bi);
+	cpu_early_init();
+	print_banner(bi);
+	print_memory_map(bi);
+	kprintf("smp: 1 CPUs online\n");    /* TODO: AP start-up (SMP issue) */
+	ktest_run_from_cmdline(bi->cmdline);
+	kprintf("kestrel: boot complete, idle\n");
+	for (;;)
+		halt();
+}

@@ -1,0 +1,49 @@
+/*
+ * kprintf: formats with kernel/format.c straight into every console. One
+ * lock keeps lines from different CPUs from interleaving mid-line.
+ */
+#include <stdarg.h>
+#include <kernel/console.h>
+#include <kernel/format.h>
+#include <kernel/printk.h>
+#include <kernel/spinlock.h>
+
+static spinlock_t console_lock = SPINLOCK_INIT("console");
+
+static void console_putc(char c, void *ctx)
+{
+	(void)ctx;
+	serial_putc(c);
+	vga_putc(c);
+}
+
+void console_write(const char *s, unsigned long len)
+{
+	while (len--)
+		console_putc(*s++, 0);
+}
+
+int kvprintf(const char *fmt, va_list ap)
+{
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+	int n = kvformat(console_putc, 0, fmt, ap);
+
+	spin_unlock_irqrestore(&console_lock, flags);
+	return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void console_force_unlock(void)
+{
+	spin_unlock(&console_lock);
+}
