@@ -31,7 +31,7 @@ COMMON  := -std=gnu11 -ffreestanding -fno-pic -fno-stack-protector -nostdlib \
 KCFLAGS := $(COMMON) -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
            -O2 -g -DKESTREL_VERSION='"$(KESTREL_VERSION)"' -DGIT_REV='"$(GIT_REV)"'
 KASFLAGS := -m64 -Iinclude -g -D__ASSEMBLER__ -MMD -MP
-KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments \
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
             --build-id=none -T linker.ld
 
 # ---------------------------------------------------------------- kernel

@@ -6,9 +6,11 @@
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/ktest.h>
+#include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/vmm.h>
 
-#define MIB (1024ull * 1024)
+#define MIB (1024ul * 1024)
 
 static const struct boot_info *the_boot_info;
 
@@ -62,6 +64,8 @@ void kernel_main(struct boot_info *bi)
 	cpu_early_init();
 	print_banner(bi);
 	print_memory_map(bi);
+	pmm_init(bi);
+	vmm_init(bi);
 	kprintf("smp: 1 CPUs online\n");    /* TODO: AP start-up (SMP issue) */
 	ktest_run_from_cmdline(bi->cmdline);
 	kprintf("kestrel: boot complete, idle\n");

@@ -4,6 +4,8 @@
  * boot identity map still reaches it), then calls kernel_main().
  */
 #include <stdint.h>
+#include <arch/mmu.h>
+#include <arch/x86.h>
 #include <boot/boot_info.h>
 #include <boot/bootinfo.h>
 #include <kernel/cmdline.h>
@@ -55,10 +57,24 @@ static void boot_append_fw_cfg(struct boot_info *bi)
 		kprintf("boot: fw_cfg command line does not fit, ignored: %s\n", fw_cfg_words);
 }
 
+/*
+ * Both loaders identity-map [0, 4 GiB) through PML4 slot 0. Alias that slot
+ * at the direct-map base so phys_to_virt() works before the VMM runs. The
+ * boot PML4 is reachable through the identity map (CR3 is physical).
+ */
+static void boot_alias_direct_map(void)
+{
+	uint64_t *pml4 = (uint64_t *)(read_cr3() & PAGE_MASK);
+
+	pml4[PML4_SLOT(DIRECT_MAP_BASE)] = pml4[0];
+	write_cr3(read_cr3());
+}
+
 void arch_boot_entry(uint32_t magic, uint64_t info)
 {
 	struct boot_info *bi = &kernel_boot_info;
 
+	boot_alias_direct_map();
 	serial_init();
 	if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
 		boot_from_multiboot2(bi, info);

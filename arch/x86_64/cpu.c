@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <arch/cpu.h>
 #include <arch/gdt.h>
+#include <arch/stack.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 #include <kernel/string.h>
@@ -80,12 +81,12 @@ void cpu_identify(struct cpu_info *ci)
 /* TODO: per-CPU tables move into struct cpu with the SMP issue. */
 static struct gdt_table bsp_gdt;
 static struct tss bsp_tss;
-static uint8_t bsp_ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 void cpu_early_init(void)
 {
-	for (int i = 0; i < IST_COUNT; i++)
-		bsp_tss.ist[i] = (uint64_t)&bsp_ist_stacks[i][IST_STACK_SIZE];
+	_Static_assert(IST_COUNT + 1 == STATIC_STACK_COUNT, "a static stack per IST slot");
+	for (int ist = 1; ist <= IST_COUNT; ist++)
+		bsp_tss.ist[ist - 1] = static_stack_top(ist);
 	gdt_load(&bsp_gdt, &bsp_tss);
 	idt_init();
 	cpu_identify(&boot_cpu_info);

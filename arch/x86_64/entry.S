@@ -4,9 +4,8 @@
  * which our loader finds this entry.
  */
 #include <arch/asm.h>
+#include <arch/stack.h>
 #include <boot/boot_info.h>
-
-#define BOOT_STACK_SIZE         (16 * 1024)
 
 	.section .text.entry, "ax"
 	.code64
@@ -14,7 +13,7 @@
 BEGIN_FUNC(kernel_entry64)
 	cli
 	cld
-	movabsq $boot_stack_top, %rsp
+	movabsq $static_stacks + (STATIC_STACK_BOOT + 1) * STATIC_STACK_STRIDE, %rsp
 	xorl %ebp, %ebp                 /* backtraces stop at a zero frame */
 	movl %edi, %edi
 	movl %esi, %esi
@@ -34,10 +33,9 @@ END_FUNC(kernel_entry64)
 3:	.quad kernel_entry64
 4:	.balign 4
 
-	.section .bss
+	/* [guard][stack] x STATIC_STACK_COUNT; guards stay unmapped (mm/vmm.c). */
+	.section .bss.stacks, "aw", @nobits
 	.balign 4096
-	.globl boot_stack_bottom
-boot_stack_bottom:
-	.skip BOOT_STACK_SIZE
-	.globl boot_stack_top
-boot_stack_top:
+	.globl static_stacks
+static_stacks:
+	.skip STATIC_STACK_STRIDE * STATIC_STACK_COUNT

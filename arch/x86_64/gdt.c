@@ -35,7 +35,7 @@ static void gdt_set_tss(struct gdt_table *gdt, struct tss *tss)
 
 void gdt_load(struct gdt_table *gdt, struct tss *tss)
 {
-	struct gdt_ptr ptr = { sizeof(*gdt) - 1, (uint64_t)gdt };
+	struct gdt_ptr ptr = { GDT_ENTRIES * 8 - 1, (uint64_t)gdt };
 
 	memset(gdt, 0, sizeof(*gdt));
 	gdt->entries[SEL_KCODE / 8] = CODE64(0);

@@ -4,6 +4,7 @@
 #include <arch/x86.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/vmm.h>
 
 static const char *const exception_names[T_EXCEPTIONS] = {
 	[T_DE] = "#DE Divide Error",
@@ -58,6 +59,14 @@ static void trap_describe_pf(const struct trap_frame *tf)
 /* Called from trap_common with interrupts off. */
 void trap_dispatch(struct trap_frame *tf)
 {
+	/*
+	 * A push into a stack's guard page faults; delivering that #PF needs the
+	 * same stack, so the CPU raises #DF, which runs on its IST stack with
+	 * CR2 still naming the guard page (SDM vol. 3, 6.15, interrupt 8).
+	 */
+	if ((tf->vector == T_DF || tf->vector == T_PF) && vmm_is_stack_guard(read_cr2()))
+		panic_frame(tf, "kernel stack overflow (guard page at 0x%lx hit, %s)",
+			    read_cr2(), trap_name(tf->vector));
 	if (tf->vector == T_PF)
 		panic_frame(tf, "%s in %s mode, error 0x%lx", trap_name(T_PF),
 			    (tf->cs & 3) ? "user" : "kernel", tf->error);

@@ -17,7 +17,6 @@
 #define IST_NMI         2
 #define IST_MC          3       /* machine check */
 #define IST_COUNT       3
-#define IST_STACK_SIZE  (16 * 1024)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

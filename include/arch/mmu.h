@@ -10,19 +10,27 @@
 #define PAGE_MASK       (~(PAGE_SIZE - 1))
 
 /*
- * TODO: until the direct map exists (memory issue), low physical memory is
- * reached through the boot page tables' alias of [0, 2 GiB) at KERNEL_VMA.
+ * Direct map of all physical memory (DESIGN.md section 2). During boot,
+ * arch_boot_entry() aliases the boot page tables' identity map of
+ * [0, 4 GiB) here, so phys_to_virt() is valid from the first C code on;
+ * the VMM then maps all of physical memory.
  */
-#define BOOT_ALIAS_LIMIT 0x80000000ul
+#define DIRECT_MAP_BASE     0xFFFF800000000000ul
+#define PML4_SLOT(va)       (((uint64_t)(va) >> 39) & 0x1FF)
 
 static inline void *phys_to_virt(uint64_t pa)
 {
-	return (void *)(pa + KERNEL_VMA_BASE);
+	return (void *)(pa + DIRECT_MAP_BASE);
 }
 
+/* Physical address of a direct-map or kernel-image virtual address. */
 static inline uint64_t virt_to_phys(const void *va)
 {
-	return (uint64_t)va - KERNEL_VMA_BASE;
+	uint64_t v = (uint64_t)va;
+
+	if (v >= KERNEL_VMA_BASE)
+		return v - KERNEL_VMA_BASE;
+	return v - DIRECT_MAP_BASE;
 }
 
 #endif

@@ -17,7 +17,7 @@
 #include <kernel/panic.h>
 #include <kernel/string.h>
 
-#define MIB (1024ull * 1024)
+#define MIB (1024ul * 1024)
 #define MIN_USABLE_MIB 16
 
 struct desc_ptr {

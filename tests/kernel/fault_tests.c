@@ -8,7 +8,7 @@
 #include <kernel/printk.h>
 
 /* Canonical, never mapped: outside the boot identity map and the kernel half. */
-#define FAULT_ADDRESS 0x0000DEAD00000000ull
+#define FAULT_ADDRESS 0x00000DEAD0000000ull
 
 __attribute__((noinline)) void ktest_fault_victim(volatile uint64_t *p)
 {

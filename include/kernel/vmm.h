@@ -1,0 +1,64 @@
+/*
+ * Address spaces and page tables (mm/vmm.c). The kernel half (PML4 slots
+ * 256..511) is created once at boot and shared by every address space.
+ */
+#ifndef KERNEL_VMM_H
+#define KERNEL_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <boot/boot_info.h>
+#include <kernel/spinlock.h>
+
+/* Mapping flags for vmm_map / vmm_protect; readable is implied. */
+#define VM_WRITE        (1u << 0)
+#define VM_EXEC         (1u << 1)
+#define VM_USER         (1u << 2)
+#define VM_NOCACHE      (1u << 3)       /* MMIO */
+
+#define USER_SPACE_END  0x0000800000000000ul    /* first non-canonical address */
+
+struct vm_space {
+	spinlock_t lock;        /* guards the page tables below */
+	uint64_t pml4;          /* physical address */
+};
+
+extern struct vm_space kernel_space;
+
+/* Build the kernel's page tables (direct map, kernel sections) and switch to them. */
+void vmm_init(const struct boot_info *bi);
+
+struct vm_space *vmm_create(void);
+/* Frees the space's user-half page-table pages (not the frames they mapped). */
+void vmm_destroy(struct vm_space *vs);
+
+/* Map npages 4 KiB pages va -> pa. -EEXIST if any is mapped, -ENOMEM; nothing changes on error. */
+int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags);
+/* Unmap npages pages (unmapped ones are skipped); returns the number unmapped. */
+uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages);
+/* Change the flags of npages mapped pages; -ENOENT if any is not mapped. */
+int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
+/* Physical address for va (any page size); false if unmapped. *flags gets VM_* bits. */
+bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int *flags);
+void vmm_switch(struct vm_space *vs);
+
+/*
+ * Cross-CPU TLB shootdown: the SMP code installs it; until then, and on
+ * one CPU, invalidation is local only. Called after the local invlpg.
+ */
+typedef void (*vmm_shootdown_fn)(struct vm_space *vs, uint64_t va, uint64_t npages);
+void vmm_set_shootdown_hook(vmm_shootdown_fn fn);
+
+/* Map device memory uncached in the kernel half; NULL on failure. */
+void *vmm_map_mmio(uint64_t pa, uint64_t size);
+
+/* Kernel stacks with an unmapped guard page below each (KSTACK_PAGES pages). */
+#define KSTACK_PAGES    4
+#define KSTACK_SIZE     (KSTACK_PAGES * 4096ul)
+/* Returns the stack's top (initial RSP), or 0 when out of memory or slots. */
+uint64_t kstack_alloc(void);
+void kstack_free(uint64_t top);
+/* True if va lies in a guard page (a kernel stack overflowed into it). */
+bool vmm_is_stack_guard(uint64_t va);
+
+#endif

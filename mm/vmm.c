@@ -1,0 +1,493 @@
+/*
+ * Page tables (Intel SDM vol. 3, ch. 4.5, 4-level paging): the kernel's
+ * address space with a direct map of all physical memory and the kernel
+ * image mapped section by section with its own permissions, NX on; and the
+ * address-space API the rest of the kernel uses.
+ */
+#include <stdint.h>
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/msr.h>
+#include <arch/stack.h>
+#include <arch/x86.h>
+#include <kernel/errno.h>
+#include <kernel/kmalloc.h>
+#include <kernel/panic.h>
+#include <kernel/pmm.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/vmm.h>
+
+/* Page-table entry bits (SDM vol. 3, tables 4-15 to 4-20). */
+#define PTE_P           (1ull << 0)
+#define PTE_W           (1ull << 1)
+#define PTE_U           (1ull << 2)
+#define PTE_PWT         (1ull << 3)
+#define PTE_PCD         (1ull << 4)
+#define PTE_PS          (1ull << 7)     /* 2 MiB (PD) or 1 GiB (PDPT) page */
+#define PTE_G           (1ull << 8)
+#define PTE_NX          (1ull << 63)
+#define PTE_ADDR        0x000FFFFFFFFFF000ull
+#define PT_ENTRIES      512
+#define PT_LEVELS       4
+
+#define SIZE_2M         (1ul << 21)
+#define SIZE_1G         (1ul << 30)
+#define KERNEL_HALF_SLOT 256            /* PML4 slots 256..511 are the kernel's */
+#define SLOT_SPAN       (1ull << 39)    /* 512 GiB per PML4 slot */
+
+/* Kernel stacks: slot i = [guard page][KSTACK_PAGES pages] at KSTACK_BASE + i * stride. */
+#define KSTACK_BASE     0xFFFFFE0000000000ull   /* PML4 slot 508 */
+#define KSTACK_STRIDE   ((KSTACK_PAGES + 1) * PAGE_SIZE)
+#define KSTACK_SLOTS    4096
+/* Device memory mapped uncached (LAPIC, IOAPIC, HPET): a bump region. */
+#define MMIO_BASE       0xFFFFFE8000000000ull   /* PML4 slot 509 */
+#define MMIO_SIZE       SLOT_SPAN
+
+struct vm_space kernel_space = { .lock = SPINLOCK_INIT("kernel_space") };
+static vmm_shootdown_fn shootdown_hook;
+static uint64_t pte_nx;                 /* PTE_NX when EFER.NXE is on, else 0 */
+/* After boot no kernel-half PML4 entry is added: every space shares them. */
+static bool kernel_half_frozen;
+static spinlock_t mmio_lock = SPINLOCK_INIT("mmio");
+static uint64_t mmio_next = MMIO_BASE;  /* guarded by mmio_lock */
+
+static spinlock_t kstack_lock = SPINLOCK_INIT("kstack");
+static uint64_t kstack_used[KSTACK_SLOTS / 64];         /* guarded by kstack_lock */
+
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[], __data_end[], __kernel_end[];
+
+static uint64_t *table_virt(uint64_t entry)
+{
+	return phys_to_virt(entry & PTE_ADDR);
+}
+
+static unsigned int pt_index(uint64_t va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
+static uint64_t alloc_table(void)
+{
+	uint64_t pa = pmm_alloc_frame();
+
+	if (pa)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t leaf_bits(unsigned int flags)
+{
+	uint64_t bits = PTE_P;
+
+	if (flags & VM_WRITE)
+		bits |= PTE_W;
+	if (flags & VM_USER)
+		bits |= PTE_U;
+	else
+		bits |= PTE_G;          /* kernel mappings survive CR3 switches */
+	if (!(flags & VM_EXEC))
+		bits |= pte_nx;
+	if (flags & VM_NOCACHE)
+		bits |= PTE_PCD | PTE_PWT;
+	return bits;
+}
+
+/*
+ * The level-1 entry for va, creating missing tables when `create`. Returns
+ * NULL if a table is missing (or cannot be allocated) or a large page
+ * covers va. Caller holds vs->lock.
+ */
+static uint64_t *walk(struct vm_space *vs, uint64_t va, bool create)
+{
+	uint64_t *table = phys_to_virt(vs->pml4);
+
+	for (int level = PT_LEVELS; level > 1; level--) {
+		uint64_t *e = &table[pt_index(va, level)];
+		if (!(*e & PTE_P)) {
+			uint64_t pa;
+			if (!create || (level == PT_LEVELS && va >= DIRECT_MAP_BASE &&
+					kernel_half_frozen) || !(pa = alloc_table()))
+				return NULL;
+			/* Permissive upper levels; the leaf decides. */
+			*e = pa | PTE_P | PTE_W | (va < USER_SPACE_END ? PTE_U : 0);
+		} else if (*e & PTE_PS) {
+			return NULL;
+		}
+		table = table_virt(*e);
+	}
+	return &table[pt_index(va, 1)];
+}
+
+static void invalidate(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	if (vs == &kernel_space || (read_cr3() & PTE_ADDR) == vs->pml4)
+		for (uint64_t i = 0; i < npages; i++)
+			invlpg(va + i * PAGE_SIZE);
+	if (shootdown_hook)
+		shootdown_hook(vs, va, npages);
+}
+
+static bool range_ok(uint64_t va, uint64_t npages)
+{
+	uint64_t end = va + npages * PAGE_SIZE;
+
+	if ((va & ~PAGE_MASK) || npages == 0 || end < va)
+		return false;
+	/* Must not cross the non-canonical hole. */
+	return end <= USER_SPACE_END || va >= DIRECT_MAP_BASE;
+}
+
+/* Caller holds vs->lock. */
+static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+		if (pte && (*pte & PTE_P)) {
+			*pte = 0;
+			n++;
+		}
+	}
+	return n;
+}
+
+int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags)
+{
+	uint64_t lflags, bits = leaf_bits(flags);
+	int rc = 0;
+
+	if (!range_ok(va, npages) || (pa & ~PAGE_MASK))
+		return -EINVAL;
+	lflags = spin_lock_irqsave(&vs->lock);
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+		if (pte && (*pte & PTE_P)) {
+			rc = -EEXIST;
+			goto out;
+		}
+	}
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
+		if (!pte) {
+			unmap_locked(vs, va, i);        /* roll back: nothing changes */
+			invalidate(vs, va, i);
+			rc = -ENOMEM;
+			goto out;
+		}
+		*pte = (pa + i * PAGE_SIZE) | bits;
+	}
+out:
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return rc;
+}
+
+uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	uint64_t lflags, n;
+
+	if (!range_ok(va, npages))
+		return 0;
+	lflags = spin_lock_irqsave(&vs->lock);
+	n = unmap_locked(vs, va, npages);
+	invalidate(vs, va, npages);
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return n;
+}
+
+int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags)
+{
+	uint64_t lflags, bits = leaf_bits(flags);
+	int rc = 0;
+
+	if (!range_ok(va, npages))
+		return -EINVAL;
+	lflags = spin_lock_irqsave(&vs->lock);
+	for (uint64_t i = 0; i < npages && rc == 0; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+		if (!pte || !(*pte & PTE_P))
+			rc = -ENOENT;
+	}
+	if (rc == 0) {
+		for (uint64_t i = 0; i < npages; i++) {
+			uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+			*pte = (*pte & PTE_ADDR) | bits;
+		}
+		invalidate(vs, va, npages);
+	}
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return rc;
+}
+
+static unsigned int entry_flags(uint64_t e)
+{
+	return (e & PTE_W ? VM_WRITE : 0) | (e & PTE_U ? VM_USER : 0) |
+	       (e & pte_nx ? 0 : VM_EXEC) | (e & PTE_PCD ? VM_NOCACHE : 0);
+}
+
+bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int *flags)
+{
+	uint64_t lflags = spin_lock_irqsave(&vs->lock);
+	uint64_t *table = phys_to_virt(vs->pml4), e = 0;
+	bool found = false;
+
+	for (int level = PT_LEVELS; level >= 1; level--) {
+		e = table[pt_index(va, level)];
+		if (!(e & PTE_P))
+			break;
+		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
+			uint64_t span = 1ull << (PAGE_SHIFT + 9 * (level - 1));
+			if (pa)
+				*pa = (e & PTE_ADDR & ~(span - 1)) | (va & (span - 1));
+			if (flags)
+				*flags = entry_flags(e);
+			found = true;
+			break;
+		}
+		table = table_virt(e);
+	}
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return found;
+}
+
+void vmm_switch(struct vm_space *vs)
+{
+	if ((read_cr3() & PTE_ADDR) != vs->pml4)
+		write_cr3(vs->pml4);
+}
+
+void vmm_set_shootdown_hook(vmm_shootdown_fn fn)
+{
+	shootdown_hook = fn;
+}
+
+struct vm_space *vmm_create(void)
+{
+	struct vm_space *vs = kzalloc(sizeof(*vs));
+	uint64_t *kernel_pml4 = phys_to_virt(kernel_space.pml4);
+
+	if (!vs)
+		return NULL;
+	vs->lock = (spinlock_t)SPINLOCK_INIT("vm_space");
+	vs->pml4 = alloc_table();
+	if (!vs->pml4) {
+		kfree(vs);
+		return NULL;
+	}
+	/* Share the kernel half: its PML4 entries never change after boot. */
+	memcpy((uint64_t *)phys_to_virt(vs->pml4) + KERNEL_HALF_SLOT,
+	       kernel_pml4 + KERNEL_HALF_SLOT, KERNEL_HALF_SLOT * sizeof(uint64_t));
+	return vs;
+}
+
+static void free_tables(uint64_t table_pa, int level)
+{
+	uint64_t *t = phys_to_virt(table_pa);
+
+	if (level > 1)
+		for (int i = 0; i < PT_ENTRIES; i++)
+			if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
+				free_tables(t[i] & PTE_ADDR, level - 1);
+	pmm_free_frame(table_pa);
+}
+
+void vmm_destroy(struct vm_space *vs)
+{
+	uint64_t *pml4 = phys_to_virt(vs->pml4);
+
+	if (vs == &kernel_space)
+		panic("vmm_destroy: the kernel's address space");
+	if ((read_cr3() & PTE_ADDR) == vs->pml4)
+		vmm_switch(&kernel_space);
+	for (int i = 0; i < KERNEL_HALF_SLOT; i++)
+		if (pml4[i] & PTE_P)
+			free_tables(pml4[i] & PTE_ADDR, PT_LEVELS - 1);
+	pmm_free_frame(vs->pml4);
+	kfree(vs);
+}
+
+/* ------------------------------------------------------------ boot-time set-up */
+
+/*
+ * Highest physical address to direct-map: at least 4 GiB (firmware tables,
+ * device memory), and all RAM and ACPI memory above. Reserved ranges high
+ * up (QEMU reports a 1 TiB HyperTransport hole at 0xFD00000000) are not RAM
+ * and are left out.
+ */
+static uint64_t direct_map_end(const struct boot_info *bi)
+{
+	uint64_t end = PMM_LOW_LIMIT;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mmap_entry *e = &bi->mmap[i];
+		if (e->type != BOOT_MEM_RESERVED && e->base + e->length > end)
+			end = e->base + e->length;
+	}
+	return (end + SIZE_1G - 1) & ~(SIZE_1G - 1);
+}
+
+static uint64_t *ensure_table(uint64_t *e)
+{
+	if (!(*e & PTE_P)) {
+		uint64_t pa = alloc_table();
+		if (!pa)
+			panic("vmm: out of memory building the kernel page tables");
+		*e = pa | PTE_P | PTE_W;
+	}
+	return table_virt(*e);
+}
+
+/* Direct map with 1 GiB pages where the CPU has them, else 2 MiB pages. */
+static void map_direct(uint64_t *pml4, uint64_t end)
+{
+	uint64_t bits = PTE_P | PTE_W | PTE_G | PTE_PS | pte_nx;
+
+	for (uint64_t pa = 0; pa < end; pa += SIZE_1G) {
+		uint64_t va = DIRECT_MAP_BASE + pa;
+		uint64_t *pdpt = ensure_table(&pml4[pt_index(va, 4)]);
+		if (boot_cpu_info.has_1g_pages) {
+			pdpt[pt_index(va, 3)] = pa | bits;
+			continue;
+		}
+		uint64_t *pd = ensure_table(&pdpt[pt_index(va, 3)]);
+		for (int i = 0; i < PT_ENTRIES; i++)
+			pd[i] = (pa + i * SIZE_2M) | bits;
+	}
+}
+
+static bool is_static_guard(uint64_t va)
+{
+	for (int i = 0; i < STATIC_STACK_COUNT; i++)
+		if (va >= static_stack_guard(i) && va < static_stack_guard(i) + STACK_GUARD_SIZE)
+			return true;
+	return false;
+}
+
+static void map_kernel_range(const char *start, const char *end, unsigned int flags)
+{
+	for (uint64_t va = (uint64_t)start; va < (uint64_t)end; va += PAGE_SIZE) {
+		if (is_static_guard(va))
+			continue;       /* stack guard pages stay unmapped */
+		if (vmm_map(&kernel_space, va, virt_to_phys((const void *)va), 1, flags) < 0)
+			panic("vmm: cannot map kernel page 0x%lx", va);
+	}
+}
+
+static void cpu_paging_features(void)
+{
+	if (boot_cpu_info.has_nx) {
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+		pte_nx = PTE_NX;
+	} else {
+		kprintf("vmm: CPU has no NX bit; data will be executable\n");
+	}
+	/* WP: ring 0 honours read-only pages too; PGE: global kernel pages. */
+	write_cr0(read_cr0() | CR0_WP);
+	write_cr4(read_cr4() | CR4_PGE);
+}
+
+void vmm_init(const struct boot_info *bi)
+{
+	uint64_t *pml4;
+	uint64_t end = direct_map_end(bi);
+
+	cpu_paging_features();
+	kernel_space.pml4 = alloc_table();
+	if (!kernel_space.pml4)
+		panic("vmm: no frame for the kernel PML4");
+	pml4 = phys_to_virt(kernel_space.pml4);
+	map_direct(pml4, end);
+	map_kernel_range(__text_start, __text_end, VM_EXEC);
+	map_kernel_range(__rodata_start, __rodata_end, 0);
+	map_kernel_range(__data_start, __data_end, VM_WRITE);
+	map_kernel_range(__data_end, __kernel_end, 0);          /* .ksyms */
+	/* The kernel-half slots used from now on exist, so spaces can share them. */
+	ensure_table(&pml4[PML4_SLOT(KSTACK_BASE)]);
+	ensure_table(&pml4[PML4_SLOT(MMIO_BASE)]);
+	kernel_half_frozen = true;
+	/* The boot identity map and the low alias end here. */
+	write_cr3(kernel_space.pml4);
+	pmm_enable_high_zone();
+	kprintf("vmm: direct map of %lu GiB with %s pages, kernel sections mapped, NX %s\n",
+		end / SIZE_1G, boot_cpu_info.has_1g_pages ? "1 GiB" : "2 MiB",
+		pte_nx ? "on" : "unavailable");
+}
+
+/* ------------------------------------------------------------ kernel stacks */
+
+uint64_t kstack_alloc(void)
+{
+	uint64_t flags = spin_lock_irqsave(&kstack_lock);
+	int slot = -1;
+
+	for (int i = 0; i < KSTACK_SLOTS && slot < 0; i++)
+		if (!(kstack_used[i / 64] & (1ull << (i % 64)))) {
+			kstack_used[i / 64] |= 1ull << (i % 64);
+			slot = i;
+		}
+	spin_unlock_irqrestore(&kstack_lock, flags);
+	if (slot < 0)
+		return 0;
+
+	uint64_t base = KSTACK_BASE + (uint64_t)slot * KSTACK_STRIDE + PAGE_SIZE;
+	for (int p = 0; p < KSTACK_PAGES; p++) {
+		uint64_t pa = pmm_alloc_frame();
+		if (!pa || vmm_map(&kernel_space, base + p * PAGE_SIZE, pa, 1, VM_WRITE) < 0) {
+			if (pa)
+				pmm_free_frame(pa);
+			kstack_free(base + KSTACK_SIZE);        /* frees pages 0..p-1 and the slot */
+			return 0;
+		}
+	}
+	return base + KSTACK_SIZE;
+}
+
+void kstack_free(uint64_t top)
+{
+	uint64_t base = top - KSTACK_SIZE;
+	uint64_t slot = (base - PAGE_SIZE - KSTACK_BASE) / KSTACK_STRIDE;
+	uint64_t flags;
+
+	if (base < KSTACK_BASE || slot >= KSTACK_SLOTS ||
+	    base != KSTACK_BASE + slot * KSTACK_STRIDE + PAGE_SIZE)
+		panic("kstack_free(0x%lx): not a kernel stack", top);
+	for (int p = 0; p < KSTACK_PAGES; p++) {
+		uint64_t pa;
+		if (vmm_translate(&kernel_space, base + p * PAGE_SIZE, &pa, NULL)) {
+			vmm_unmap(&kernel_space, base + p * PAGE_SIZE, 1);
+			pmm_free_frame(pa);
+		}
+	}
+	flags = spin_lock_irqsave(&kstack_lock);
+	kstack_used[slot / 64] &= ~(1ull << (slot % 64));
+	spin_unlock_irqrestore(&kstack_lock, flags);
+}
+
+bool vmm_is_stack_guard(uint64_t va)
+{
+	if (is_static_guard(va))
+		return true;
+	if (va >= KSTACK_BASE && va < KSTACK_BASE + (uint64_t)KSTACK_SLOTS * KSTACK_STRIDE)
+		return (va - KSTACK_BASE) % KSTACK_STRIDE < PAGE_SIZE;
+	return false;
+}
+
+/* ------------------------------------------------------------ device memory */
+
+void *vmm_map_mmio(uint64_t pa, uint64_t size)
+{
+	uint64_t off = pa & ~PAGE_MASK, npages = (off + size + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t flags = spin_lock_irqsave(&mmio_lock), va = mmio_next;
+
+	if (va + npages * PAGE_SIZE > MMIO_BASE + MMIO_SIZE) {
+		spin_unlock_irqrestore(&mmio_lock, flags);
+		return NULL;
+	}
+	mmio_next += (npages + 1) * PAGE_SIZE;          /* a hole between mappings */
+	spin_unlock_irqrestore(&mmio_lock, flags);
+	if (vmm_map(&kernel_space, va, pa & PAGE_MASK, npages, VM_WRITE | VM_NOCACHE) < 0)
+		return NULL;
+	return (void *)(va + off);
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Source-level debugging works: QEMU (our loader, held at reset with -S)
+plus gdb with tools/gdb/kestrel.gdb stops at kernel_main and shows its
+name, a kernel/main.c source line and a backtrace. Prints KTAP."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import qemu  # noqa: E402
+
+GDB = os.environ.get("GDB", "gdb")
+GDB_SCRIPT = qemu.ROOT / "tools" / "gdb" / "kestrel.gdb"
+ELF = qemu.BUILD / "kestrel.elf"
+MAIN_C = "kernel/main.c"
+GDB_TIMEOUT = 120.0         # reset -> kernel_main under TCG takes ~1 s
+PORT_ATTEMPTS = 3           # another program may grab the free port first
+
+# gdb's own complaints that mean the 16/32/64-bit register mix-up is back.
+GDB_BROKEN = r"'g' packet reply is too long|Remote 'g' packet|Truncated register|Cannot insert breakpoint"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gdb_argv(port):
+    return [GDB, "-batch", "-nx", "-q", str(ELF), "-x", str(GDB_SCRIPT),
+            "-ex", f"kestrel-attach 127.0.0.1:{port}",
+            "-ex", "info symbol $pc",
+            "-ex", "info line *$pc",
+            "-ex", "bt",
+            "-ex", "detach"]
+
+
+def run_once(workdir, port):
+    """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
+    argv = qemu.build_argv("img", 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
+                           gdb_port=port, stopped=True, workdir=workdir)
+    with open(Path(workdir) / "qemu.stderr", "w+b") as err:
+        vm = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+        try:
+            gdb = subprocess.run(gdb_argv(port), stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True, timeout=GDB_TIMEOUT * harness.TIMEOUT_SCALE, cwd=qemu.ROOT)
+            out = gdb.stdout + gdb.stderr + f"\n(gdb exit status {gdb.returncode})\n"
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace") + f"\ngdb timed out after {e.timeout:.0f} s\n"
+        finally:
+            time.sleep(0.2)     # let a QEMU that failed at start-up finish its message
+            status = vm.poll()
+            harness._kill_group(vm)
+        err.seek(0)
+        return out, status, err.read().decode(errors="replace")
+
+
+def checks(out):
+    """(name, reason or None) for each thing gdb must have shown."""
+    broken = re.search(GDB_BROKEN, out)
+    stopped = re.search(r"^(Thread \d+ hit )?(Hardware assisted )?Breakpoint 1, (0x[0-9a-f]+ in )?kernel_main \(", out, re.M)
+    symbol = re.search(r"^kernel_main( \+ \d+)? in section \S*text", out, re.M)
+    yield "gdb-stops-at-kernel_main", (
+        f"gdb error: {broken.group(0)}" if broken else
+        None if stopped and symbol else "no 'Breakpoint 1, kernel_main (' stop with $pc in kernel_main")
+
+    # `info line *$pc`: a kernel/main.c line whose code is in kernel_main.
+    line = re.search(rf'^Line \d+ of "(\S*/)?{re.escape(MAIN_C)}" (starts|is) at address '
+                     r"0x[0-9a-f]+ <kernel_main(\+\d+)?>", out, re.M)
+    yield "gdb-source-line", None if line else \
+        f"no 'Line N of \"{MAIN_C}\" ... <kernel_main>' for $pc (built without -g?)"
+
+    frame0 = re.search(rf"^#0\s+(0x[0-9a-f]+ in )?kernel_main \(.*\) at (\S*/)?{re.escape(MAIN_C)}:\d+", out, re.M)
+    frame1 = re.search(r"^#1\s+0x[0-9a-f]+ in [A-Za-z_]\w*", out, re.M)
+    yield "gdb-backtrace", None if frame0 and frame1 else \
+        "backtrace lacks '#0 kernel_main (...) at kernel/main.c:N' and a named caller frame '#1'"
+
+
+def main():
+    rep = harness.Reporter(3, "gdb")
+    missing = [str(p) for p in (ELF, qemu.IMAGES["img"]) if not p.is_file()]
+    if missing or not shutil.which(GDB):
+        why = f"missing {', '.join(missing) or GDB} (run: make, bash tools/setup.sh)"
+        results = [(n, why) for n in ("gdb-stops-at-kernel_main", "gdb-source-line", "gdb-backtrace")]
+        out = status = stderr = ""
+    else:
+        workdir = tempfile.mkdtemp(prefix="kestrel-gdb-")
+        start = time.monotonic()
+        for _ in range(PORT_ATTEMPTS):
+            out, status, stderr = run_once(workdir, free_port())
+            if not re.search(r"Failed to bind|Address already in use", stderr):
+                break
+        seconds = time.monotonic() - start
+        results = list(checks(out))
+    failed = [r for r in results if r[1]]
+    if failed:
+        harness.diag("gdb output:")
+        harness.diag(out, prefix="#   | ")
+        if stderr.strip():
+            harness.diag(f"QEMU stderr (status {status}):")
+            harness.diag(stderr, prefix="#   ! ")
+        harness.diag(f"files kept in {workdir}" if not missing else "")
+    elif not missing:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for name, reason in results:
+        if reason:
+            harness.diag(f"FAIL {name}: {reason}")
+        rep.result(name, reason is None, 0.0 if missing else seconds)
+    return rep.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""QEMU boot-test harness (DESIGN.md sections 6 and 7): runs boots with a
+timeout, captures COM1, checks the exit status, required lines and the
+kernel's KTAP, and reports each boot as one KTAP result of the caller."""
+
+import concurrent.futures
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import qemu  # noqa: E402  (tools/qemu.py: the one place QEMU's argv is built)
+
+LOG_TAIL_LINES = 200
+# Two workers: the machine has two cores. Measured with `make test` on a
+# 2-core host: see DEFAULT_JOBS in tests/run_all.py's header and README.
+DEFAULT_JOBS = 2
+# TCG speed varies with host load; KESTREL_TIMEOUT_SCALE=2 doubles every
+# timeout on a slow machine without making any of them infinite.
+TIMEOUT_SCALE = float(os.environ.get("KESTREL_TIMEOUT_SCALE", "1"))
+
+STATUS_MEANING = {
+    qemu.EXIT_PASS: "all tests passed (debug-exit 0x10)",
+    qemu.EXIT_FAIL: "some test failed (debug-exit 0x11)",
+    qemu.EXIT_PANIC: "kernel panic (debug-exit 0x12)",
+    0: "QEMU exited with 0: triple fault/reset under -no-reboot, or poweroff; "
+       "the kernel never wrote an exit code",
+    1: "QEMU itself failed (bad arguments or missing file; see its stderr)",
+}
+
+_ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def describe_status(status):
+    if status is None:
+        return "no exit status (timed out)"
+    if status < 0:
+        return f"QEMU killed by signal {-status}"
+    if status in STATUS_MEANING:
+        return f"{status}: {STATUS_MEANING[status]}"
+    if status & 1:
+        return f"{status}: debug-exit value {status >> 1:#x}, not one of the protocol's"
+    return f"{status}: unexpected QEMU exit status"
+
+
+def clean_serial(raw):
+    """Serial bytes to text lines: GRUB's terminal escapes and carriage
+    returns out ("\\n\\r" and "\\r\\n" both become "\\n")."""
+    text = raw.decode("utf-8", errors="replace")
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+# ------------------------------------------------------------------ KTAP
+
+_KTAP_HEADER = re.compile(r"^KTAP version 1\s*$")
+_KTAP_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
+_KTAP_RESULT = re.compile(r"^(ok|not ok) (\d+)(?: (?:- )?([^#]*?))?\s*(?:#\s*(.*?))?\s*$")
+_KTAP_BAIL = re.compile(r"^Bail out!(.*)$")
+
+
+@dataclass
+class KtapResult:
+    ok: bool
+    number: int
+    name: str
+    directive: str      # text after '#': the reason, or "SKIP ..."
+
+
+@dataclass
+class KtapDocument:
+    plan: int = None
+    results: list = field(default_factory=list)
+    bailed: str = None
+
+
+def parse_ktap(text):
+    """Top-level KTAP documents in text. Lines of other output may be mixed
+    in (the kernel logs too); indented lines are subtests and belong to
+    their parent's result, so only unindented lines are read."""
+    docs = []
+    for line in text.splitlines():
+        if _KTAP_HEADER.match(line):
+            docs.append(KtapDocument())
+            continue
+        if not docs:
+            continue
+        doc = docs[-1]
+        m = _KTAP_PLAN.match(line)
+        if m and doc.plan is None:
+            doc.plan = int(m.group(1))
+            continue
+        m = _KTAP_RESULT.match(line)
+        if m:
+            doc.results.append(KtapResult(m.group(1) == "ok", int(m.group(2)),
+                                          (m.group(3) or "").strip(), m.group(4) or ""))
+            continue
+        m = _KTAP_BAIL.match(line)
+        if m:
+            doc.bailed = m.group(1).strip() or "(no reason)"
+    return docs
+
+
+def ktap_problems(text):
+    """Reasons the KTAP in text is not a complete, all-passing run."""
+    docs = parse_ktap(text)
+    if not docs:
+        return ["no 'KTAP version 1' line in the serial log"]
+    problems = []
+    for i, doc in enumerate(docs, 1):
+        where = f"KTAP document {i}" if len(docs) > 1 else "KTAP"
+        if doc.bailed is not None:
+            problems.append(f"{where}: Bail out! {doc.bailed}")
+        if doc.plan is None:
+            problems.append(f"{where}: no plan line '1..N'")
+        elif doc.plan != len(doc.results):
+            problems.append(f"{where}: plan says 1..{doc.plan} but {len(doc.results)} results were printed")
+        for expected, r in enumerate(doc.results, 1):
+            if r.number != expected:
+                problems.append(f"{where}: result {expected} is numbered {r.number}")
+                break
+        for r in doc.results:
+            if not r.ok:
+                problems.append(f"{where}: not ok {r.number} {r.name}" + (f" # {r.directive}" if r.directive else ""))
+        if doc.plan == 0:
+            problems.append(f"{where}: plan 1..0, no tests ran")
+    return problems
+
+
+# ------------------------------------------------------------------ boots
+
+@dataclass
+class BootSpec:
+    """One QEMU boot and what it must show."""
+    name: str
+    boot: str = "img"
+    smp: int = 1
+    mem: str = "512M"
+    machine: str = "pc"
+    cmdline: str = ""
+    timeout: float = 60.0
+    expect_status: int = qemu.EXIT_PASS
+    require: tuple = ()         # regexes (re.M) that must match the log
+    forbid: tuple = ()          # regexes that must not match
+    ktap: bool = True           # the log must hold complete, all-ok KTAP
+    checks: tuple = ()          # callables(log) -> None or a reason
+    extra: tuple = ()           # more QEMU arguments
+
+
+@dataclass
+class BootResult:
+    spec: BootSpec
+    status: int = None
+    timed_out: bool = False
+    log: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
+    argv: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    workdir: str = None
+
+    @property
+    def ok(self):
+        return not self.failures
+
+
+def _kill_group(proc):
+    """QEMU runs in its own session; kill the whole group, then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def launch(spec, workdir):
+    """Run the boot described by spec; fills status, log, timing."""
+    result = BootResult(spec, workdir=workdir)
+    serial = Path(workdir) / "serial.log"
+    try:
+        result.argv = qemu.build_argv(spec.boot, spec.smp, spec.mem, spec.machine, spec.cmdline,
+                                      serial=str(serial), workdir=workdir, extra=spec.extra)
+    except qemu.LaunchError as e:
+        result.failures.append(f"cannot launch: {e}")
+        return result
+    timeout = spec.timeout * TIMEOUT_SCALE
+    start = time.monotonic()
+    with open(Path(workdir) / "qemu.stderr", "w+b") as err:
+        try:
+            proc = subprocess.Popen(result.argv, stdin=subprocess.DEVNULL, stdout=err,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            result.failures.append(f"cannot run {result.argv[0]}: {e} (run: bash tools/setup.sh)")
+            return result
+        try:
+            result.status = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            result.timed_out = True
+            _kill_group(proc)
+        except BaseException:
+            _kill_group(proc)
+            raise
+        result.seconds = time.monotonic() - start
+        err.seek(0)
+        result.stderr = err.read().decode("utf-8", errors="replace")
+    result.log = clean_serial(serial.read_bytes()) if serial.exists() else ""
+    if result.timed_out:
+        result.failures.append(f"timed out after {timeout:.0f} s (a timeout is never a pass)")
+    return result
+
+
+def check(result):
+    """Append every reason this boot is not what its spec expects."""
+    spec, log = result.spec, result.log
+    if result.timed_out or result.failures:
+        return result
+    if result.status != spec.expect_status:
+        result.failures.append(f"exit status {describe_status(result.status)}; "
+                               f"expected {describe_status(spec.expect_status)}")
+    for rx in spec.require:
+        if not re.search(rx, log, re.M):
+            result.failures.append(f"missing line matching /{rx}/")
+    for rx in spec.forbid:
+        m = re.search(rx, log, re.M)
+        if m:
+            result.failures.append(f"forbidden line matching /{rx}/: {m.group(0)!r}")
+    if spec.ktap:
+        result.failures.extend(ktap_problems(log))
+    for fn in spec.checks:
+        reason = fn(log)
+        if reason:
+            result.failures.append(reason)
+    return result
+
+
+def run_boot(spec):
+    """Launch and check one boot. Its files are removed when it passed and
+    kept (path in the report) when it failed."""
+    workdir = tempfile.mkdtemp(prefix=f"kestrel-{_safe(spec.name)}-")
+    result = check(launch(spec, workdir))
+    if result.ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+        result.workdir = None
+    return result
+
+
+def run_many(specs, jobs=None):
+    """Run boots on a small pool; yields results as they finish."""
+    jobs = jobs or int(os.environ.get("KESTREL_JOBS", DEFAULT_JOBS))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_boot, s) for s in specs]
+        for f in concurrent.futures.as_completed(futures):
+            yield f.result()
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+# ------------------------------------------------------------------ reporting
+
+def diag(text, prefix="# "):
+    """Print text as KTAP diagnostic lines, so a kernel's own KTAP inside a
+    log can never be counted as one of our results."""
+    for line in text.splitlines() or [""]:
+        print(f"{prefix}{line}".rstrip())
+
+
+def failure_report(result, tail=LOG_TAIL_LINES):
+    spec = result.spec
+    diag(f"FAIL {spec.name}: {len(result.failures)} problem(s)")
+    for reason in result.failures:
+        diag(f"  - {reason}")
+    if result.argv:
+        diag(f"  command: {shlex.join(result.argv)}")
+    if result.status is not None or result.timed_out:
+        diag(f"  status: {describe_status(result.status)}; {result.seconds:.1f} s")
+    lines = result.log.splitlines()
+    diag(f"  serial log (last {min(tail, len(lines))} of {len(lines)} lines):")
+    diag("\n".join(lines[-tail:]) or "(empty)", prefix="#   | ")
+    if result.stderr.strip():
+        diag("  QEMU stderr:")
+        diag(result.stderr, prefix="#   ! ")
+    if result.workdir:
+        diag(f"  files kept in {result.workdir}")
+
+
+class Reporter:
+    """KTAP output of a test program: one result per boot, numbered in the
+    order they finish (the pool runs them in parallel)."""
+
+    def __init__(self, total, suite):
+        self.total, self.number, self.failed = total, 0, 0
+        print("KTAP version 1")
+        print(f"# suite: {suite}")
+        print(f"1..{total}", flush=True)
+
+    def result(self, name, ok, seconds, note=""):
+        self.number += 1
+        self.failed += not ok
+        diag(f"{name}: {seconds:.1f} s" + (f" ({note})" if note else ""))
+        print(f"{'ok' if ok else 'not ok'} {self.number} {name}", flush=True)
+
+    def skip(self, name, why):
+        """KTAP skip: counted as passing, with the reason shown."""
+        self.number += 1
+        print(f"ok {self.number} {name} # SKIP {why}", flush=True)
+
+    def boot(self, result):
+        if not result.ok:
+            failure_report(result)
+        note = describe_status(result.status) if not result.timed_out else "timeout"
+        self.result(result.spec.name, result.ok, result.seconds, note)
+
+    def finish(self):
+        if self.number != self.total:
+            diag(f"only {self.number} of {self.total} tests reported")
+            self.failed += self.total - self.number
+        print(f"# {self.total - self.failed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
+
+
+def run_suite(suite, specs, jobs=None):
+    """Run specs in parallel and report them as one KTAP document; returns
+    the program's exit status."""
+    rep = Reporter(len(specs), suite)
+    for result in run_many(specs, jobs):
+        rep.boot(result)
+    return rep.finish()

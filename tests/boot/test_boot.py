@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The boot matrix (DESIGN.md section 7): test=boot through our loader,
+GRUB/BIOS and GRUB/UEFI on -M pc and q35 with 1 and 4 CPUs, two more memory
+sizes, and test=fault's report. Prints KTAP; exit status 1 on any failure."""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import BootSpec, qemu  # noqa: E402
+
+BOOT_PATHS = {"img": "kestrel-bios", "iso": "grub-bios", "uefi": "grub-uefi"}
+
+# Measured with the mock and real kernels on a 2-core TCG host, two boots at
+# a time: a BIOS boot to exit takes 1-5 s, an OVMF boot 4-12 s. The limits
+# leave room for a loaded machine and stay finite.
+TIMEOUT = {"img": 60.0, "iso": 60.0, "uefi": 120.0}
+
+# Usable memory the kernel may report for -m SIZE: firmware keeps the low
+# 1 MiB holes, ACPI tables and (SeaBIOS) a little at the top; OVMF keeps
+# much more (its own runtime code/data, page tables, NVS).
+MEM_SLACK_MIB = {"img": 22, "iso": 22, "uefi": 80}
+
+# Must show in every test=fault report: the vector, the faulting address,
+# and the function that faulted in the symbolized backtrace.
+FAULT_VECTOR = r"#PF|Page Fault"
+FAULT_CR2 = r"(?i)\bCR2[=: ]+(0x)?0*dead0000\b"
+FAULT_VICTIM = "ktest_fault_victim"
+PANIC_LINE = r"^panic: "
+
+
+def mib(size):
+    """'512M' / '3G' / '1024' (MiB) -> MiB."""
+    m = re.fullmatch(r"(\d+)([MG]?)", size.upper())
+    if not m:
+        raise ValueError(f"memory size {size!r}")
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def mem_check(size, boot):
+    hi = mib(size)
+    lo = hi - MEM_SLACK_MIB[boot]
+
+    def check(log):
+        m = re.search(r"^mem: (\d+) MiB usable\s*$", log, re.M)
+        if not m:
+            return "no 'mem: N MiB usable' line"
+        n = int(m.group(1))
+        if not lo <= n <= hi:
+            return f"mem: {n} MiB usable, expected {lo}..{hi} for -m {size}"
+        return None
+    return check
+
+
+def cmdline_regex(words):
+    """The banner's cmdline: line must hold every fw_cfg word, as a word."""
+    parts = "".join(rf"(?=.*(?<!\S){re.escape(w)}(?!\S))" for w in words.split())
+    return rf"^cmdline: {parts}"
+
+
+def boot_spec(boot, machine, smp, mem="512M"):
+    name = f"boot-{boot}-{machine}-smp{smp}" + ("" if mem == "512M" else f"-{mem}")
+    # harness=<name> proves the words reached the kernel through fw_cfg on
+    # this very boot; the kernel ignores words it does not know.
+    words = f"test=boot harness={name}"
+    return BootSpec(
+        name=name, boot=boot, smp=smp, mem=mem, machine=machine, cmdline=words,
+        timeout=TIMEOUT[boot], expect_status=qemu.EXIT_PASS,
+        require=(rf"^Kestrel \S+ \({BOOT_PATHS[boot]}\)",
+                 cmdline_regex(words),
+                 rf"^smp: {smp} CPUs? online\s*$"),
+        forbid=(PANIC_LINE,),
+        checks=(mem_check(mem, boot),))
+
+
+def victim_after_panic(log):
+    """The victim must be named in the backtrace, i.e. after 'panic:'."""
+    m = re.search(PANIC_LINE, log, re.M)
+    if m and not re.search(rf"\b{FAULT_VICTIM}\b", log[m.start():]):
+        return f"'{FAULT_VICTIM}' not in the backtrace after the panic line"
+    return None
+
+
+def fault_spec(boot):
+    return BootSpec(
+        name=f"fault-{boot}", boot=boot, smp=1, cmdline="test=fault",
+        timeout=TIMEOUT[boot], expect_status=qemu.EXIT_PANIC, ktap=False,
+        require=(rf"^Kestrel \S+ \({BOOT_PATHS[boot]}\)", PANIC_LINE,
+                 FAULT_VECTOR, FAULT_CR2, rf"\b{FAULT_VICTIM}\b"),
+        checks=(victim_after_panic,))
+
+
+def matrix():
+    # Longest first (OVMF), so the pool does not end on one slow boot.
+    specs = [boot_spec(b, m, n) for b in ("uefi", "iso", "img")
+             for m in ("pc", "q35") for n in (1, 4)]
+    specs += [boot_spec("iso", "q35", 2, "3G"),     # RAM above 4 GiB on q35
+              boot_spec("img", "pc", 1, "128M")]
+    specs += [fault_spec("img"), fault_spec("iso")]
+    return specs
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--only", metavar="REGEX", help="run the boots whose name matches")
+    p.add_argument("--jobs", type=int, help=f"parallel boots (default {harness.DEFAULT_JOBS})")
+    p.add_argument("--list", action="store_true", help="list the boots and exit")
+    args = p.parse_args()
+    specs = [s for s in matrix() if not args.only or re.search(args.only, s.name)]
+    if args.list:
+        for s in specs:
+            print(s.name)
+        return 0
+    return harness.run_suite("boot", specs, args.jobs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

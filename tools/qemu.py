@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Kestrel's one QEMU launcher: `make run`, `make debug` and every boot test
+build their command line here (DESIGN.md section 7: headless, -no-reboot,
+isa-debug-exit on port 0xf4, extra kernel words through fw_cfg)."""
+
+import argparse
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# KESTREL_BUILD points the tools at another build directory (out-of-tree builds).
+BUILD = Path(os.environ.get("KESTREL_BUILD", ROOT / "build")).resolve()
+IMAGES = {"img": BUILD / "kestrel.img", "iso": BUILD / "kestrel.iso", "uefi": BUILD / "kestrel.iso"}
+BOOTS = tuple(IMAGES)
+MACHINES = ("pc", "q35")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+
+# isa-debug-exit: a guest write of V to this port makes QEMU exit with status
+# (V << 1) | 1, so a status is never 0 (0 = reset/poweroff with -no-reboot).
+DEBUG_EXIT_PORT = 0xF4
+DEBUG_EXIT_SIZE = 0x04
+EXIT_PASS = (0x10 << 1) | 1         # 33: every test passed
+EXIT_FAIL = (0x11 << 1) | 1         # 35: some test failed
+EXIT_PANIC = (0x12 << 1) | 1        # 37: kernel panic under test=
+FW_CFG_CMDLINE = "opt/kestrel/cmdline"
+
+# Firmware for --boot uefi. OVMF.fd is the combined CODE+VARS image that -bios
+# can load; distributions that ship only the split files need pflash, with a
+# private writable copy of the VARS so no boot changes the system's file.
+OVMF_COMBINED = ("/usr/share/ovmf/OVMF.fd", "/usr/share/OVMF/OVMF.fd")
+OVMF_SPLIT = (("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+              ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"))
+
+
+class LaunchError(Exception):
+    """A boot that cannot even be started (missing image or firmware)."""
+
+
+def qemu_escape(value):
+    """QEMU's option parser splits on commas; a literal comma is written twice."""
+    return value.replace(",", ",,")
+
+
+def firmware_args(workdir):
+    """-bios or pflash arguments for OVMF; workdir receives the VARS copy."""
+    for path in OVMF_COMBINED:
+        if os.path.isfile(path):
+            return ["-bios", path]
+    for code, vars_template in OVMF_SPLIT:
+        if os.path.isfile(code) and os.path.isfile(vars_template):
+            if workdir is None:
+                raise LaunchError("split OVMF firmware needs a work directory for its VARS copy")
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+            vars_copy = Path(workdir) / "OVMF_VARS.fd"
+            shutil.copyfile(vars_template, vars_copy)
+            return ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={qemu_escape(code)}",
+                    "-drive", f"if=pflash,format=raw,unit=1,file={qemu_escape(str(vars_copy))}"]
+    raise LaunchError("no OVMF firmware found (run: bash tools/setup.sh)")
+
+
+def disk_args(boot, image):
+    """The boot medium. snapshot=on: writes go to a temporary overlay, so a
+    boot never modifies build/kestrel.img. On q35, if=ide lands on the ICH9
+    AHCI ports, which SeaBIOS and OVMF both boot from."""
+    path = qemu_escape(str(image))
+    if boot == "img":
+        return ["-drive", f"file={path},format=raw,if=ide,snapshot=on", "-boot", "order=c"]
+    return ["-drive", f"file={path},format=raw,if=ide,media=cdrom,readonly=on", "-boot", "order=d"]
+
+
+def accel_args(accel):
+    """KVM when asked for, or with 'auto' when /dev/kvm is usable; else TCG."""
+    if accel == "auto":
+        accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
+    return ["-accel", accel]
+
+
+def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
+               serial=None, interactive=False, display=False, gdb_port=None,
+               stopped=False, accel="auto", cpu=None, image=None, workdir=None,
+               extra=()):
+    """The full QEMU argv for one boot.
+
+    serial: path of a file receiving COM1 (harness), or None: with
+    interactive, COM1 and the monitor share the terminal (Ctrl-A X quits);
+    without, COM1 goes to QEMU's stdout. gdb_port/stopped: gdbstub on
+    127.0.0.1:gdb_port, CPU held at reset until gdb continues."""
+    if boot not in IMAGES:
+        raise LaunchError(f"unknown boot {boot!r}; expected one of {', '.join(BOOTS)}")
+    if machine not in MACHINES:
+        raise LaunchError(f"unknown machine {machine!r}; expected one of {', '.join(MACHINES)}")
+    image = Path(image) if image else IMAGES[boot]
+    if not image.is_file():
+        raise LaunchError(f"{image} does not exist (run: make)")
+    argv = [QEMU, "-M", machine, "-smp", str(smp), "-m", str(mem)]
+    argv += accel_args(accel)
+    if cpu:
+        argv += ["-cpu", cpu]
+    if boot == "uefi":
+        argv += firmware_args(workdir)
+    argv += disk_args(boot, image)
+    argv += ["-no-reboot", "-nic", "none",
+             "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize={DEBUG_EXIT_SIZE:#04x}"]
+    if cmdline:
+        argv += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
+    if not display:
+        argv += ["-display", "none"]
+    if serial is not None:
+        argv += ["-serial", f"file:{serial}", "-monitor", "none"]
+    elif interactive:
+        argv += ["-serial", "mon:stdio"]
+    else:
+        argv += ["-serial", "stdio", "-monitor", "none"]
+    if gdb_port is not None:
+        argv += ["-gdb", f"tcp:127.0.0.1:{gdb_port}"]
+    if stopped:
+        argv.append("-S")
+    argv += list(extra)
+    return argv
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Boot Kestrel in QEMU. Options qemu.py does not know, and everything "
+                    "after --extra, are passed to QEMU unchanged.",
+        allow_abbrev=False)
+    p.add_argument("--boot", choices=BOOTS, default="img",
+                   help="img: our BIOS loader; iso: GRUB BIOS; uefi: GRUB UEFI under OVMF")
+    p.add_argument("--smp", type=int, default=1, metavar="N")
+    p.add_argument("--mem", default="512M", metavar="SIZE")
+    p.add_argument("--machine", choices=MACHINES, default="pc")
+    p.add_argument("--cmdline", default="", metavar="WORDS",
+                   help=f"words appended to the kernel command line (fw_cfg {FW_CFG_CMDLINE})")
+    p.add_argument("--interactive", action="store_true",
+                   help="serial console and monitor on this terminal (Ctrl-A X quits, Ctrl-A C monitor)")
+    p.add_argument("--display", action="store_true", help="open QEMU's display window too")
+    p.add_argument("--serial", metavar="FILE", help="write COM1 to FILE instead of the terminal")
+    p.add_argument("--gdb", type=int, metavar="PORT", help="gdbstub on 127.0.0.1:PORT")
+    p.add_argument("--stopped", action="store_true", help="hold the CPU at reset (-S) until gdb continues")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    p.add_argument("--cpu", metavar="MODEL", help="QEMU -cpu model (default: QEMU's)")
+    p.add_argument("--image", metavar="FILE", help="boot this file instead of build/kestrel.{img,iso}")
+    p.add_argument("--print", action="store_true", help="print the QEMU command instead of running it")
+    p.add_argument("--extra", nargs=argparse.REMAINDER, default=[], metavar="ARGS",
+                   help="the rest of the line goes to QEMU")
+    args, unknown = p.parse_known_args(argv)
+    args.extra = unknown + args.extra
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Only split-OVMF systems write here (their VARS copy); it outlives exec.
+    workdir = BUILD / "ovmf"
+    try:
+        cmd = build_argv(args.boot, args.smp, args.mem, args.machine, args.cmdline,
+                         serial=args.serial, interactive=args.interactive, display=args.display,
+                         gdb_port=args.gdb, stopped=args.stopped, accel=args.accel, cpu=args.cpu,
+                         image=args.image, workdir=workdir, extra=args.extra)
+    except LaunchError as e:
+        print(f"qemu.py: {e}", file=sys.stderr)
+        return 2
+    if args.print:
+        print(shlex.join(cmd))
+        return 0
+    if args.interactive:
+        print("qemu.py: Ctrl-A X quits, Ctrl-A C switches to the QEMU monitor", file=sys.stderr)
+    # exec, so the caller's PID is QEMU's (debug.sh kills it by that PID).
+    try:
+        os.execvp(cmd[0], cmd)
+    except OSError as e:
+        print(f"qemu.py: cannot run {cmd[0]}: {e} (run: bash tools/setup.sh)", file=sys.stderr)
+        return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main())
