@@ -7,13 +7,13 @@ extern const uint64_t ksyms_count;
 extern const uint64_t ksyms_addrs[];
 extern const uint32_t ksyms_name_offsets[];
 extern const char ksyms_names[];
-extern const char __text_end[];
+extern const char __text_start[], __text_end[];
 
 const char *ksym_lookup(uint64_t addr, uint64_t *off)
 {
 	uint64_t lo = 0, hi = ksyms_count;
 
-	if (hi == 0 || addr < ksyms_addrs[0] || addr >= (uint64_t)__text_end)
+	if (hi == 0 || addr < (uint64_t)__text_start || addr >= (uint64_t)__text_end)
 		return NULL;
 	/* Find the last symbol whose address is <= addr. */
 	while (hi - lo > 1) {

@@ -48,8 +48,7 @@ def run_once(workdir, port):
     argv = qemu.build_argv("img", 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
                            gdb_port=port, stopped=True, workdir=workdir)
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
-        vm = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+        vm = harness.start_qemu(argv, err)
         try:
             gdb = subprocess.run(gdb_argv(port), stdin=subprocess.DEVNULL, capture_output=True,
                                  text=True, timeout=GDB_TIMEOUT * harness.TIMEOUT_SCALE, cwd=qemu.ROOT)
@@ -59,7 +58,7 @@ def run_once(workdir, port):
         finally:
             time.sleep(0.2)     # let a QEMU that failed at start-up finish its message
             status = vm.poll()
-            harness._kill_group(vm)
+            harness.kill_qemu(vm)
         err.seek(0)
         return out, status, err.read().decode(errors="replace")
 
@@ -86,6 +85,7 @@ def checks(out):
 
 
 def main():
+    harness.install_signal_handlers()
     rep = harness.Reporter(3, "gdb")
     missing = [str(p) for p in (ELF, qemu.IMAGES["img"]) if not p.is_file()]
     if missing or not shutil.which(GDB):

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,13 +173,54 @@ class BootResult:
         return not self.failures
 
 
-def _kill_group(proc):
-    """QEMU runs in its own session; kill the whole group, then reap it."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+# Every running QEMU, so SIGINT/SIGTERM (Ctrl-C, run_all's timeout) can kill
+# them: each runs in its own session and would not get the signal itself.
+_live = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _stop_all(signum, _frame):
+    _stopping.set()
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        if proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    signal.signal(signum, signal.SIG_DFL)
+    raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
+
+
+def install_signal_handlers():
+    """Called once by each test program's main thread."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_all)
+
+
+def start_qemu(argv, stdout):
+    """Popen for QEMU in its own session, registered for _stop_all."""
+    if _stopping.is_set():
+        raise KeyboardInterrupt
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    with _live_lock:
+        _live.add(proc)
+    return proc
+
+
+def kill_qemu(proc):
+    """Kill a QEMU that still runs (its whole session's group), then reap it."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     proc.wait()
+    with _live_lock:
+        _live.discard(proc)
 
 
 def launch(spec, workdir):
@@ -195,8 +237,7 @@ def launch(spec, workdir):
     start = time.monotonic()
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
         try:
-            proc = subprocess.Popen(result.argv, stdin=subprocess.DEVNULL, stdout=err,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = start_qemu(result.argv, err)
         except OSError as e:
             result.failures.append(f"cannot run {result.argv[0]}: {e} (run: bash tools/setup.sh)")
             return result
@@ -204,10 +245,8 @@ def launch(spec, workdir):
             result.status = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             result.timed_out = True
-            _kill_group(proc)
-        except BaseException:
-            _kill_group(proc)
-            raise
+        finally:
+            kill_qemu(proc)
         result.seconds = time.monotonic() - start
         err.seek(0)
         result.stderr = err.read().decode("utf-8", errors="replace")
@@ -331,6 +370,7 @@ class Reporter:
 def run_suite(suite, specs, jobs=None):
     """Run specs in parallel and report them as one KTAP document; returns
     the program's exit status."""
+    install_signal_handlers()
     rep = Reporter(len(specs), suite)
     for result in run_many(specs, jobs):
         rep.boot(result)
