@@ -93,6 +93,67 @@ INITRD :=
 # <<< user
 
 # >>> boot (our BIOS loader: stage 1, stage 2, raw disk image)
+# Stage 2's C runs in 32-bit protected mode: -m32, no SSE, small; there is
+# no -m32 libgcc, so that code must not divide 64-bit numbers. The .elf
+# files keep their symbols for gdb; the .bin files are what goes on disk.
+BOOT_CFLAGS := -std=gnu11 -m32 -march=i686 -ffreestanding -fno-pic -fno-stack-protector -Os \
+               -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+               -fno-tree-loop-distribute-patterns -Iinclude $(WARN) -MMD -MP -g \
+               -DKESTREL_VERSION='"$(KESTREL_VERSION)"'
+BOOT_ASFLAGS := -m32 -Iinclude -g -D__ASSEMBLER__ -MMD -MP
+BOOT_LDFLAGS := -m elf_i386 -nostdlib -static --no-warn-rwx-segments --build-id=none
+# Link scripts go through cpp so their addresses come from include/boot/loader.h.
+BOOT_LDSCPP  := $(CC) -E -P -x assembler-with-cpp -undef -D__ASSEMBLER__ -Iinclude -MMD -MP
+STAGE2_OBJ   := $(B)/boot/stage2.o $(B)/boot/loader.o $(B)/boot/bootinfo.o \
+                $(B)/boot/elf.o $(B)/boot/string.o
+# Default kernel command line stored in the image: make IMG_CMDLINE="...".
+IMG_CMDLINE  ?=
+export IMG_CMDLINE
+
+$(B)/boot/%.o: boot/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS32    $<"
+	$(Q)$(CC) $(BOOT_ASFLAGS) -c $< -o $@
+
+$(B)/boot/%.o: boot/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC32    $<"
+	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
+
+$(B)/boot/string.o: kernel/string.c
+	@mkdir -p $(dir $@)
+	@echo "  CC32    $<"
+	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
+
+$(B)/boot/%.ld: boot/%.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(BOOT_LDSCPP) -MT $@ -MF $@.d $< -o $@
+
+$(B)/stage1.elf: $(B)/boot/stage1.o $(B)/boot/stage1.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(BOOT_LDFLAGS) -T $(B)/boot/stage1.ld -o $@ $(B)/boot/stage1.o
+
+$(B)/stage2.elf: $(STAGE2_OBJ) $(B)/boot/boot.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(BOOT_LDFLAGS) -T $(B)/boot/boot.ld -o $@ $(STAGE2_OBJ)
+
+$(B)/stage%.bin: $(B)/stage%.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+# Rewritten only when IMG_CMDLINE changes, so the image follows the variable.
+$(B)/boot/img_cmdline: boot-cmdline-check
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s' "$$IMG_CMDLINE" | cmp -s - $@ 2>/dev/null || printf '%s' "$$IMG_CMDLINE" > $@
+
+$(B)/kestrel.img: $(B)/stage1.bin $(B)/stage2.bin $(B)/kestrel.elf $(INITRD) \
+                  $(B)/boot/img_cmdline tools/mkimage.py
+	@echo "  IMG     $@"
+	$(Q)$(PYTHON) tools/mkimage.py --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin \
+	    --kernel $(B)/kestrel.elf $(if $(INITRD),--initrd $(INITRD)) \
+	    --cmdline "$$IMG_CMDLINE" -o $@
+
+boot-cmdline-check:
+.PHONY: boot-cmdline-check
 # <<< boot
 
 # ---------------------------------------------------------------- GRUB ISO

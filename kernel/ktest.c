@@ -69,6 +69,11 @@ static void ktest_list(void)
 	kprintf("\n");
 }
 
+void ktest_init(const char *cmdline)
+{
+	active = cmdline_has(cmdline, "test");
+}
+
 void ktest_run_from_cmdline(const char *cmdline)
 {
 	char name[SUITE_NAME_MAX];

@@ -7,8 +7,10 @@
 #include <kernel/format.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
+#include <arch/x86.h>
 
-static spinlock_t console_lock = SPINLOCK_INIT("console");
+/* Raw lock: the lock-debug reports themselves print through here. */
+static volatile uint32_t console_lock;
 
 static void console_putc(char c, void *ctx)
 {
@@ -25,10 +27,15 @@ void console_write(const char *s, unsigned long len)
 
 int kvprintf(const char *fmt, va_list ap)
 {
-	uint64_t flags = spin_lock_irqsave(&console_lock);
-	int n = kvformat(console_putc, 0, fmt, ap);
+	uint64_t flags = read_rflags();
+	int n;
 
-	spin_unlock_irqrestore(&console_lock, flags);
+	irq_disable();
+	raw_spin_lock(&console_lock);
+	n = kvformat(console_putc, 0, fmt, ap);
+	raw_spin_unlock(&console_lock);
+	if (flags & RFLAGS_IF)
+		irq_enable();
 	return n;
 }
 
@@ -45,5 +52,5 @@ int kprintf(const char *fmt, ...)
 
 void console_force_unlock(void)
 {
-	spin_unlock(&console_lock);
+	raw_spin_unlock(&console_lock);
 }

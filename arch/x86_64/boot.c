@@ -10,14 +10,16 @@
 #include <boot/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/cpu.h>
 #include <kernel/fw_cfg.h>
 #include <kernel/kernel.h>
+#include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
-/* Multiboot2 info lives below 4 GiB; this bounds the parser's reads. */
-#define MB2_INFO_MAX            (64 * 1024)
+/* Both loaders identity-map [0, 4 GiB); multiboot2 info lives below it. */
+#define BOOT_IDENTITY_LIMIT     0x100000000ul
 
 extern const char __kernel_phys_start[], __kernel_phys_end[];
 
@@ -28,12 +30,10 @@ static void boot_from_multiboot2(struct boot_info *bi, uint64_t info)
 {
 	int rc;
 
-	bootinfo_init(bi, BOOT_PATH_GRUB_BIOS);
-	rc = bootinfo_from_multiboot2(bi, (const void *)info, info, MB2_INFO_MAX);
+	/* The parser never reads past the info's total_size; bound it by the identity map. */
+	rc = bootinfo_from_multiboot2(bi, (const void *)info, info, BOOT_IDENTITY_LIMIT - info);
 	if (rc < 0)
 		panic("malformed multiboot2 boot information at 0x%lx (error %d)", info, rc);
-	if (bi->flags & BOOT_INFO_F_EFI)
-		strlcpy(bi->boot_path, BOOT_PATH_GRUB_UEFI, sizeof(bi->boot_path));
 }
 
 static void boot_from_loader(struct boot_info *bi, uint64_t info)
@@ -74,6 +74,7 @@ void arch_boot_entry(uint32_t magic, uint64_t info)
 {
 	struct boot_info *bi = &kernel_boot_info;
 
+	percpu_init_bsp();
 	boot_alias_direct_map();
 	serial_init();
 	if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
@@ -85,5 +86,6 @@ void arch_boot_entry(uint32_t magic, uint64_t info)
 	bi->kernel_phys_start = (uint64_t)__kernel_phys_start;
 	bi->kernel_phys_end = (uint64_t)__kernel_phys_end;
 	boot_append_fw_cfg(bi);
+	ktest_init(bi->cmdline);
 	kernel_main(bi);
 }

@@ -1,6 +1,8 @@
 /* Per-CPU GDT and TSS (Intel SDM vol. 3, 3.4.5 segment descriptors, 8.2.3 64-bit TSS). */
 #include <stdint.h>
 #include <arch/gdt.h>
+#include <arch/msr.h>
+#include <arch/x86.h>
 #include <kernel/string.h>
 
 /* Descriptor access bytes and flags. */
@@ -58,6 +60,12 @@ void gdt_load(struct gdt_table *gdt, struct tss *tss)
 		"ltr %w3"
 		: : "m"(ptr), "r"((uint64_t)SEL_KDATA), "i"(SEL_KCODE), "r"((uint64_t)SEL_TSS)
 		: "rax", "memory");
-	/* FS/GS selectors stay null; their bases come from MSRs. */
+	/*
+	 * Null FS/GS selectors (the loader's would point into its own GDT).
+	 * Loading a selector rewrites the segment base, and the GS base holds
+	 * this CPU's struct cpu, so keep it across the reload.
+	 */
+	uint64_t gs_base = rdmsr(MSR_GS_BASE);
 	__asm__ volatile("movw %w0, %%fs; movw %w0, %%gs" : : "r"(0));
+	wrmsr(MSR_GS_BASE, gs_base);
 }

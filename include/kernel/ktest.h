@@ -43,6 +43,8 @@ const char *ktest_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 #define KT_ASSERT(cond) do { if (!(cond)) \
 	return ktest_fail("%s:%d: %s", __FILE__, __LINE__, #cond); } while (0)
 
+/* Early in boot: a `test=` word makes panics exit QEMU from now on. */
+void ktest_init(const char *cmdline);
 /* Runs the suite named by `test=` and exits QEMU; returns if there is none. */
 void ktest_run_from_cmdline(const char *cmdline);
 bool ktest_active(void);

@@ -1,52 +1,64 @@
 /*
  * Spinlocks built on `lock cmpxchg` (DESIGN.md section 4): test, then
  * test-and-set, `pause` while spinning; released with a release store.
+ * With LOCK_DEBUG (on by default) a lock records its owner CPU and the
+ * acquisition site, and the kernel panics on recursive acquisition and on
+ * the release of a lock this CPU does not hold, and reports a suspected
+ * deadlock (lock, owner, waiter) when a spin lasts too long.
  */
 #ifndef KERNEL_SPINLOCK_H
 #define KERNEL_SPINLOCK_H
 
-#include <stdint.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <kernel/atomic.h>
+
+#ifndef LOCK_DEBUG
+#define LOCK_DEBUG 1
+#endif
+
+#define SPIN_OWNER_NONE (-1)
 
 typedef struct spinlock {
 	volatile uint32_t locked;       /* 0 free, 1 held */
+	int32_t owner_cpu;              /* debug: SPIN_OWNER_NONE when free */
+	uint64_t owner_pc;              /* debug: where it was taken */
 	const char *name;
 } spinlock_t;
 
-#define SPINLOCK_INIT(n) { .locked = 0, .name = (n) }
+#define SPINLOCK_INIT(n) { .locked = 0, .owner_cpu = SPIN_OWNER_NONE, .owner_pc = 0, .name = (n) }
 
-static inline bool spin_trylock(spinlock_t *l)
+void spin_init(spinlock_t *l, const char *name);
+void spin_lock(spinlock_t *l);
+bool spin_trylock(spinlock_t *l);
+void spin_unlock(spinlock_t *l);
+/* Disable interrupts, then lock; returns the previous RFLAGS for the restore. */
+uint64_t spin_lock_irqsave(spinlock_t *l);
+void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags);
+bool spin_held_by_me(const spinlock_t *l);
+
+/* Spin budget before a "suspected deadlock" report, in TSC cycles. */
+void spin_set_timeout(uint64_t cycles);
+
+/*
+ * The bare lock without debug bookkeeping: for the console (the debug
+ * reports print through it) and for code that runs before per-CPU state.
+ */
+static inline bool raw_spin_trylock(volatile uint32_t *lock)
 {
-	return l->locked == 0 && cmpxchg32(&l->locked, 0, 1) == 0;
+	return *lock == 0 && cmpxchg32(lock, 0, 1) == 0;
 }
 
-static inline void spin_lock(spinlock_t *l)
+static inline void raw_spin_lock(volatile uint32_t *lock)
 {
-	while (!spin_trylock(l))
-		while (l->locked)
+	while (!raw_spin_trylock(lock))
+		while (*lock)
 			__asm__ volatile("pause" ::: "memory");
 }
 
-static inline void spin_unlock(spinlock_t *l)
+static inline void raw_spin_unlock(volatile uint32_t *lock)
 {
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-}
-
-/* Disable interrupts, then lock; returns the previous RFLAGS for restore. */
-static inline uint64_t spin_lock_irqsave(spinlock_t *l)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	spin_lock(l);
-	return flags;
-}
-
-static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
-{
-	spin_unlock(l);
-	__asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 
 #endif

@@ -284,7 +284,11 @@ def run_boot(spec):
     """Launch and check one boot. Its files are removed when it passed and
     kept (path in the report) when it failed."""
     workdir = tempfile.mkdtemp(prefix=f"kestrel-{_safe(spec.name)}-")
-    result = check(launch(spec, workdir))
+    try:
+        result = check(launch(spec, workdir))
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)     # interrupted: nothing to show
+        raise
     if result.ok:
         shutil.rmtree(workdir, ignore_errors=True)
         result.workdir = None

@@ -22,13 +22,24 @@ TIMEOUT = {"img": 60.0, "iso": 60.0, "uefi": 120.0}
 # Usable memory the kernel may report for -m SIZE: firmware keeps the low
 # 1 MiB holes, ACPI tables and (SeaBIOS) a little at the top; OVMF keeps
 # much more (its own runtime code/data, page tables, NVS).
-MEM_SLACK_MIB = {"img": 22, "iso": 22, "uefi": 80}
+MEM_SLACK_MIB = {"img": 22, "iso": 22, "uefi": 32}
 
-# Must show in every test=fault report: the vector, the faulting address,
-# and the function that faulted in the symbolized backtrace.
-FAULT_VECTOR = r"#PF|Page Fault"
-FAULT_CR2 = r"(?i)\bCR2[=: ]+(0x)?0*dead0000\b"
-FAULT_VICTIM = "ktest_fault_victim"
+# What each fault-report suite (tests/kernel/fault_tests.c) must print:
+# the fault's name, the function that faulted (named in the symbolized
+# backtrace after the panic line) and, for page faults, CR2. test=fault's
+# address is FAULT_ADDRESS there (above 4 GiB, so the boot identity map
+# never covers it); nx and rodata announce theirs before faulting.
+FAULT_ADDRESS = 0xDEAD0000000
+PAGE_FAULT = r"#PF|Page Fault"
+CR2 = r"(?i)\bCR2[=: ]+(0x)?0*{}\b"
+FAULT_SUITES = {
+    "fault": ((PAGE_FAULT, CR2.format(f"{FAULT_ADDRESS:x}")), "ktest_fault_victim", None),
+    "null": ((PAGE_FAULT, CR2.format("0")), "ktest_null_reader", None),
+    "nx": ((PAGE_FAULT, r"\bNX\b|instruction fetch"), None, r"heap code at (0x[0-9a-fA-F]+)"),
+    "rodata": ((PAGE_FAULT,), "ktest_rodata_writer", r"\.rodata at (0x[0-9a-fA-F]+)"),
+    "stack_overflow": ((r"(?i)stack overflow", r"#DF|Double Fault"), "ktest_recurse", None),
+    "double_free": ((r"(?i)double free",), "ktest_double_free", None),
+}
 PANIC_LINE = r"^panic: "
 
 
@@ -76,21 +87,43 @@ def boot_spec(boot, machine, smp, mem="512M"):
         checks=(mem_check(mem, boot),))
 
 
-def victim_after_panic(log):
-    """The victim must be named in the backtrace, i.e. after 'panic:'."""
-    m = re.search(PANIC_LINE, log, re.M)
-    if m and not re.search(rf"\b{FAULT_VICTIM}\b", log[m.start():]):
-        return f"'{FAULT_VICTIM}' not in the backtrace after the panic line"
-    return None
+def victim_after_panic(victim):
+    def check(log):
+        m = re.search(PANIC_LINE, log, re.M)
+        if m and not re.search(rf"\b{victim}\b", log[m.start():]):
+            return f"'{victim}' not in the backtrace after the panic line"
+        return None
+    return check
 
 
-def fault_spec(boot):
+def cr2_is_announced(announce):
+    """The suite prints the address it is about to touch; CR2 must equal it."""
+    def check(log):
+        m = re.search(announce, log)
+        if not m:
+            return f"no line matching /{announce}/ announcing the address"
+        if not re.search(CR2.format(f"{int(m.group(1), 16):x}"), log):
+            return f"CR2 is not the announced address {m.group(1)}"
+        return None
+    return check
+
+
+def fault_spec(suite, boot):
+    require, victim, announce = FAULT_SUITES[suite]
+    checks = ((victim_after_panic(victim),) if victim else ()) + \
+             ((cr2_is_announced(announce),) if announce else ())
     return BootSpec(
-        name=f"fault-{boot}", boot=boot, smp=1, cmdline="test=fault",
+        name=f"{suite}-{boot}", boot=boot, smp=1, cmdline=f"test={suite}",
         timeout=TIMEOUT[boot], expect_status=qemu.EXIT_PANIC, ktap=False,
-        require=(rf"^Kestrel \S+ \({BOOT_PATHS[boot]}\)", PANIC_LINE,
-                 FAULT_VECTOR, FAULT_CR2, rf"\b{FAULT_VICTIM}\b"),
-        checks=(victim_after_panic,))
+        require=(rf"^Kestrel \S+ \({BOOT_PATHS[boot]}\)", PANIC_LINE) + require,
+        checks=checks)
+
+
+def suite_spec(suite, boot, machine="pc", smp=1):
+    """A KTAP suite other than boot: all ok, exit 33, no panic."""
+    return BootSpec(
+        name=f"{suite}-{boot}-{machine}-smp{smp}", boot=boot, smp=smp, machine=machine,
+        cmdline=f"test={suite}", timeout=TIMEOUT[boot], forbid=(PANIC_LINE,))
 
 
 def matrix():
@@ -99,7 +132,8 @@ def matrix():
              for m in ("pc", "q35") for n in (1, 4)]
     specs += [boot_spec("iso", "q35", 2, "3G"),     # RAM above 4 GiB on q35
               boot_spec("img", "pc", 1, "128M")]
-    specs += [fault_spec("img"), fault_spec("iso")]
+    specs += [suite_spec("mm", "uefi", "q35"), suite_spec("mm", "iso"), suite_spec("mm", "img", "q35")]
+    specs += [fault_spec(suite, boot) for suite in FAULT_SUITES for boot in ("img", "iso")]
     return specs
 
 

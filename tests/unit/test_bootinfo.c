@@ -467,7 +467,7 @@ static const char *test_validate_rejects(void)
 		case C_OVERLAP: bi.mmap[0].length += 1; break;
 		case C_EMPTY: bi.mmap[2].length = 0; break;
 		case C_WRAP:
-			bi.mmap[bi.mmap_count - 1].length = 0xFFFFFFFF00000000ull; break;
+			bi.mmap[bi.mmap_count - 1].length = UINT64_MAX; break;   /* past 2^64 */
 		case C_TYPE0: bi.mmap[0].type = 0; break;
 		case C_TYPE6: bi.mmap[0].type = 6; break;
 		case C_CMDLINE: memset(bi.cmdline, 'x', sizeof bi.cmdline); break;
@@ -880,10 +880,14 @@ static const char *test_mb2_corrupted_tag_sizes(void)
 				      rd32(m.b + m.offs[t]), sizes[s], r);
 		}
 	}
-	/* An end tag must have size 8. */
+	/* An end tag must have size 8, even when a larger one fits total_size. */
 	build_grub_bios(&m);
 	set_size(&m, m.ntags - 1, 16);
 	UASSERT_EQ(parse_exact(&bi, m.b, len, len), -EINVAL);
+	memcpy(m.b, &(uint32_t){ (uint32_t)len + 8 }, 4);
+	UASSERT_EQ(parse_exact(&bi, m.b, len + 8, len + 8), -EINVAL);
+	set_size(&m, m.ntags - 1, 8);
+	UASSERT_EQ(parse_exact(&bi, m.b, len + 8, len + 8), 0);     /* trailing slack is fine */
 	/* No end tag: the last tag turned into an unknown one. */
 	build_grub_bios(&m);
 	memcpy(m.b + m.offs[m.ntags - 1], &(uint32_t){ 0x1234 }, 4);

@@ -1,0 +1,73 @@
+/*
+ * Per-CPU state (DESIGN.md section 3): one struct cpu per CPU, reached
+ * through the GS base. CPU ids are dense (boot CPU = 0); APIC ids are
+ * hardware ids and never index arrays.
+ */
+#ifndef KERNEL_CPU_H
+#define KERNEL_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <arch/gdt.h>
+
+#define MAX_CPUS        64
+
+/* Offsets used by assembly (syscall entry): checked in smp/percpu.c. */
+#define CPU_OFF_SELF            0
+#define CPU_OFF_ID              8
+#define CPU_OFF_KERNEL_RSP      16      /* kernel stack top for syscalls */
+#define CPU_OFF_USER_RSP        24      /* scratch: user RSP during syscall entry */
+
+#ifndef __ASSEMBLER__
+struct task;
+
+struct cpu {
+	struct cpu *self;               /* gs:0, so this_cpu() is one load */
+	uint32_t id;                    /* dense: 0 .. ncpus-1 */
+	uint32_t apic_id;
+	uint64_t kernel_rsp;
+	uint64_t user_rsp;
+
+	/* Set once at start-up. */
+	volatile bool online;
+	uint64_t stack_top;             /* idle/boot stack of this CPU */
+	uint64_t ist_top[IST_COUNT];
+	struct gdt_table gdt;
+	struct tss tss;
+
+	/* Owned by this CPU; read by others only for statistics. */
+	volatile uint64_t ticks;        /* LAPIC timer interrupts */
+	volatile uint64_t ipis_received;
+	volatile uint64_t irqs;
+	uint32_t lock_depth;            /* spinlocks held (debug) */
+	uint32_t irq_nesting;
+
+	struct task *current;           /* running task (scheduler) */
+	void *sched;                    /* scheduler's per-CPU run queue */
+};
+
+extern struct cpu cpus[MAX_CPUS];
+extern uint32_t ncpus;                  /* CPUs known (including ones that failed) */
+extern volatile uint32_t ncpus_online;
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+static inline uint32_t cpu_id(void)
+{
+	return this_cpu()->id;
+}
+
+/* Point this CPU's GS base at c (before anything uses this_cpu()). */
+void percpu_set(struct cpu *c);
+/* The boot CPU's struct cpu, as early as possible in boot. */
+void percpu_init_bsp(void);
+struct cpu *cpu_by_apic_id(uint32_t apic_id);
+#endif
+
+#endif
