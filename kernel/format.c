@@ -5,6 +5,7 @@
  * Anything else is printed literally without consuming an argument.
  */
 #include <kernel/format.h>
+#include <kernel/string.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -254,6 +255,35 @@ static void put_pointer(struct fmt_sink *s, const struct fmt_spec *sp, va_list *
 	put_number(s, &hex, (uintptr_t)va_arg(*ap, void *), "0x", 16, false);
 }
 
+static kformat_symbolizer_fn symbolizer;
+
+void kformat_set_symbolizer(kformat_symbolizer_fn fn)
+{
+	symbolizer = fn;
+}
+
+/* %pS: "name+0xoff" when the symbolizer knows the address, else like %p. */
+static void put_symbol(struct fmt_sink *s, const struct fmt_spec *sp, va_list *ap)
+{
+	va_list peek;
+	uint64_t addr, off = 0;
+	const char *name;
+
+	va_copy(peek, *ap);
+	addr = (uintptr_t)va_arg(peek, void *);
+	va_end(peek);
+	name = symbolizer ? symbolizer(addr, &off) : NULL;
+	if (!name) {
+		put_pointer(s, sp, ap);
+		return;
+	}
+	(void)va_arg(*ap, void *);
+	emit_mem(s, name, strlen(name));
+	emit_mem(s, "+0x", 3);
+	struct fmt_spec hex = { .prec = 1, .has_prec = true };
+	put_number(s, &hex, off, "", 16, false);
+}
+
 static void put_string(struct fmt_sink *s, const struct fmt_spec *sp, va_list *ap)
 {
 	const char *str = va_arg(*ap, const char *);
@@ -323,7 +353,10 @@ int kvformat(void (*out)(char c, void *ctx), void *ctx, const char *fmt, va_list
 		}
 		fmt++;
 		parse_spec(&fmt, &sp);
-		if (convert(&s, &sp, &args)) {
+		if (sp.conv == 'p' && fmt[1] == 'S') {
+			put_symbol(&s, &sp, &args);
+			fmt += 2;
+		} else if (convert(&s, &sp, &args)) {
 			fmt++;
 		} else {
 			/* Unknown or cut-off directive: show it as written. */

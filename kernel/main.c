@@ -4,6 +4,8 @@
 #include <boot/boot_info.h>
 #include <boot/bootinfo.h>
 #include <kernel/console.h>
+#include <kernel/format.h>
+#include <kernel/ksyms.h>
 #include <kernel/kernel.h>
 #include <kernel/ktest.h>
 #include <kernel/pmm.h>
@@ -60,6 +62,7 @@ static void print_memory_map(const struct boot_info *bi)
 void kernel_main(struct boot_info *bi)
 {
 	the_boot_info = bi;
+	kformat_set_symbolizer(ksym_lookup);
 	vga_init(bi);
 	cpu_early_init();
 	print_banner(bi);

@@ -235,13 +235,13 @@ void pmm_free_frames(uint64_t pa, unsigned int order)
 	int rc;
 
 	if (pa & (PMM_FRAME_SIZE - 1))
-		panic("pmm_free_frames(0x%lx): not frame aligned, from %p", pa,
+		panic("pmm_free_frames(0x%lx): not frame aligned, from %pS", pa,
 		      __builtin_return_address(0));
 	flags = spin_lock_irqsave(&pmm_lock);
 	rc = zone_ready[z] ? buddy_free_checked(&zones[z], pa / PMM_FRAME_SIZE, order) : -ERANGE;
 	spin_unlock_irqrestore(&pmm_lock, flags);
 	if (rc < 0)
-		panic("pmm_free_frames(0x%lx, order %u): %s, from %p", pa, order,
+		panic("pmm_free_frames(0x%lx, order %u): %s, from %pS", pa, order,
 		      buddy_strerror(rc), __builtin_return_address(0));
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Formats into a character sink: out(c, ctx) is called once per produced
@@ -24,5 +25,12 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Kernel extension %pS: prints a code address as "symbol+0xoffset" through
+ * this lookup (kernel/ksyms.c), or as %p when it returns NULL or is unset.
+ */
+typedef const char *(*kformat_symbolizer_fn)(uint64_t addr, uint64_t *off);
+void kformat_set_symbolizer(kformat_symbolizer_fn fn);
 
 #endif

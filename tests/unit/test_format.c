@@ -418,7 +418,34 @@ static const char *test_kvsnprintf_va_list(void)
 	return NULL;
 }
 
+static const char *fake_symbolizer(uint64_t addr, uint64_t *off)
+{
+	if (addr >= 0x1000 && addr < 0x1100) {
+		*off = addr - 0x1000;
+		return "some_function";
+	}
+	return NULL;
+}
+
+/* %pS symbolizes through the hook, falls back to %p, and consumes one argument. */
+static const char *test_symbol_pointer(void)
+{
+	char buf[128];
+
+	kformat_set_symbolizer(NULL);
+	ksnprintf(buf, sizeof buf, "[%pS]", (void *)0x1010);
+	UASSERT_STR(buf, "[0x0000000000001010]");
+	kformat_set_symbolizer(fake_symbolizer);
+	ksnprintf(buf, sizeof buf, "[%pS] %d", (void *)0x1010, 7);
+	UASSERT_STR(buf, "[some_function+0x10] 7");
+	ksnprintf(buf, sizeof buf, "%pS|%pS|%s", (void *)0x1000, (void *)0x2000, "end");
+	UASSERT_STR(buf, "some_function+0x0|0x0000000000002000|end");
+	kformat_set_symbolizer(NULL);
+	return NULL;
+}
+
 UNIT_MAIN("format",
+	  UTEST(test_symbol_pointer),
 	  UTEST(test_integers_match_host),
 	  UTEST(test_integer_known_values),
 	  UTEST(test_star_width_precision),
