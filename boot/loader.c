@@ -93,6 +93,9 @@
 #define BIOS_ROM_START          0xE0000
 #define BIOS_ROM_END            0x100000
 #define RSDP_ALIGN              16
+#define RSDP_SIGNATURE          "RSD PTR "
+#define RSDP_SIGNATURE_LEN      8
+#define RSDP_REVISION_2         2       /* ACPI 2.0+: XSDT, length, extended checksum */
 #define RSDP_V1_LEN             20
 #define RSDP_REVISION_OFF       15
 #define RSDP_LENGTH_OFF         20
@@ -104,10 +107,12 @@
 #define PTE_W                   0x2u
 #define PTE_PS                  0x80u   /* 2 MiB page in a PD entry */
 #define IDENTITY_GIB            4
-#define PML4_KERNEL_SLOT        511     /* KERNEL_VMA_BASE >> 39 & 511 */
-#define PDPT_KERNEL_SLOT        510     /* KERNEL_VMA_BASE >> 30 & 511 */
-#define GIB_SHIFT               30
+#define PT_INDEX_MASK           (PT_ENTRIES - 1)
+#define PML4_SHIFT              39
+#define GIB_SHIFT               30      /* also the PDPT index shift */
 #define PD_PAGE_SHIFT           21
+#define PML4_KERNEL_SLOT        511     /* of KERNEL_VMA_BASE, checked below */
+#define PDPT_KERNEL_SLOT        510
 
 /* EDD 3.0 disk address packet */
 struct disk_address_packet {
@@ -124,8 +129,11 @@ static struct disk_address_packet dap;
 static struct e820_entry e820_buf;
 static struct e820_entry e820_raw[BOOT_INFO_MAX_MMAP];
 static struct boot_info bi;
-typedef uint64_t page_table_t[PT_ENTRIES] __attribute__((aligned(4096)));
-static page_table_t pml4, pdpt_low, pdpt_kernel, pd[IDENTITY_GIB];
+#define PAGE_ALIGNED            __attribute__((aligned(LOADER_PAGE_SIZE)))
+static uint64_t pml4[PT_ENTRIES] PAGE_ALIGNED;
+static uint64_t pdpt_low[PT_ENTRIES] PAGE_ALIGNED;      /* [0, 4 GiB) */
+static uint64_t pdpt_kernel[PT_ENTRIES] PAGE_ALIGNED;   /* top 2 GiB -> [0, 2 GiB) */
+static uint64_t pd[IDENTITY_GIB][PT_ENTRIES] PAGE_ALIGNED;
 
 static uint32_t boot_drive;
 static uint32_t vga_col, vga_row;
@@ -651,33 +659,33 @@ static void kernel_load(const void *file, uint64_t size, struct elf_kernel_info 
 
 /* ---------------------------------------------------------------- hand-over */
 
-static bool rsdp_valid(const uint8_t *p)
+static uint8_t byte_sum(const uint8_t *p, uint32_t len)
 {
 	uint8_t sum = 0;
-	uint32_t len = RSDP_V1_LEN;
 
-	if (memcmp(p, "RSD PTR ", 8) != 0)
+	while (len--)
+		sum = (uint8_t)(sum + *p++);
+	return sum;
+}
+
+/* Signature, ACPI 1.0 checksum, and for revision 2+ the extended checksum. */
+static bool rsdp_valid(const uint8_t *p)
+{
+	uint32_t len;
+
+	if (memcmp(p, RSDP_SIGNATURE, RSDP_SIGNATURE_LEN) != 0 || byte_sum(p, RSDP_V1_LEN) != 0)
 		return false;
-	for (uint32_t i = 0; i < RSDP_V1_LEN; i++)
-		sum = (uint8_t)(sum + p[i]);
-	if (sum != 0)
-		return false;
-	if (p[RSDP_REVISION_OFF] >= 2) {
-		memcpy(&len, p + RSDP_LENGTH_OFF, sizeof len);
-		if (len < RSDP_V2_LEN)
-			return false;
-		for (uint32_t i = 0; i < RSDP_V2_LEN; i++)
-			sum = (uint8_t)(sum + p[i]);
-		/* V1 part sums to 0, so the extended checksum covers all 36 bytes. */
-		if (sum != 0)
-			return false;
-	}
-	return true;
+	if (p[RSDP_REVISION_OFF] < RSDP_REVISION_2)
+		return true;
+	memcpy(&len, p + RSDP_LENGTH_OFF, sizeof len);
+	return len >= RSDP_V2_LEN && byte_sum(p, RSDP_V2_LEN) == 0;
 }
 
 static const uint8_t *rsdp_scan(uint32_t start, uint32_t end)
 {
-	for (uint32_t a = align_up(start, RSDP_ALIGN); a + RSDP_V2_LEN <= end; a += RSDP_ALIGN)
+	uint32_t a = (uint32_t)align_up(start, RSDP_ALIGN);
+
+	for (; a + RSDP_V1_LEN <= end; a += RSDP_ALIGN)
 		if (rsdp_valid(phys(a)))
 			return phys(a);
 	return NULL;
@@ -697,7 +705,7 @@ static void rsdp_find(void)
 	if (!p)
 		return;
 	bi.rsdp_revision = p[RSDP_REVISION_OFF];
-	bi.rsdp_length = bi.rsdp_revision >= 2 ? RSDP_V2_LEN : RSDP_V1_LEN;
+	bi.rsdp_length = bi.rsdp_revision >= RSDP_REVISION_2 ? RSDP_V2_LEN : RSDP_V1_LEN;
 	bi.rsdp_addr = (uintptr_t)p;
 	memcpy(bi.rsdp, p, bi.rsdp_length);
 }
@@ -713,7 +721,7 @@ static void bootinfo_finish(const struct stage2_header *h, const struct load_pla
 		m->end = p->initrd + h->initrd_size;
 		strlcpy(m->name, "initrd", sizeof m->name);
 	}
-	bi.fb = (struct boot_framebuffer){ .addr = VGA_TEXT_ADDR, .pitch = VGA_COLS * 2,
+	bi.fb = (struct boot_framebuffer){ .addr = VGA_TEXT_ADDR, .pitch = VGA_COLS * VGA_BPP / 8,
 		.width = VGA_COLS, .height = VGA_ROWS, .bpp = VGA_BPP, .type = BOOT_FB_TYPE_TEXT };
 	rsdp_find();
 	if (bootinfo_validate(&bi) < 0)
@@ -735,8 +743,8 @@ static uint32_t page_tables_build(void)
 	pml4[PML4_KERNEL_SLOT] = (uintptr_t)pdpt_kernel | PTE_P | PTE_W;
 	return (uint32_t)(uintptr_t)pml4;
 }
-_Static_assert((KERNEL_VMA_BASE >> 39 & 511) == PML4_KERNEL_SLOT, "kernel PML4 slot");
-_Static_assert((KERNEL_VMA_BASE >> 30 & 511) == PDPT_KERNEL_SLOT, "kernel PDPT slot");
+_Static_assert((KERNEL_VMA_BASE >> PML4_SHIFT & PT_INDEX_MASK) == PML4_KERNEL_SLOT, "PML4 slot");
+_Static_assert((KERNEL_VMA_BASE >> GIB_SHIFT & PT_INDEX_MASK) == PDPT_KERNEL_SLOT, "PDPT slot");
 
 void loader_main(uint32_t drive)
 {

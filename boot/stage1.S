@@ -6,6 +6,7 @@
  */
 #include <boot/loader.h>
 
+#define MBR_BPB_END             0x5A    /* jmp, nop, 87 bytes of FAT32 BPB */
 #define INT10_TELETYPE          0x0E    /* AH: write AL, advance cursor */
 #define INT13_CHECK_EXT         0x41
 #define   EXT_CHECK_IN          0x55AA  /* BX in */
@@ -34,6 +35,16 @@
 	.section .text, "ax"
 	.globl stage1_start
 stage1_start:
+	jmp stage1_far
+	nop
+	/*
+	 * Room for a FAT-style BIOS parameter block, as in GRUB's and DOS's
+	 * MBRs: some BIOSes booting USB media patch geometry into it, so no
+	 * code lives here. Zeroes are no valid BPB, so those BIOSes still see
+	 * a partitioned hard disk, not a floppy.
+	 */
+	.org MBR_BPB_END
+stage1_far:
 	/* Some BIOSes enter at 07C0:0000; CS = 0 makes our offsets right. */
 	ljmp $0, $stage1_main
 
@@ -178,3 +189,5 @@ boot_drive:     .byte 0
 	.org MBR_DISK_SIG_OFF
 	.org MBR_BOOT_SIG_OFF
 	.word MBR_BOOT_SIG
+
+	.section .note.GNU-stack, "", @progbits

@@ -244,7 +244,9 @@ gdt_code16:	.quad GDT_CODE16
 gdt_data16:	.quad GDT_DATA16
 gdt_code64:	.quad GDT_CODE64
 gdt_end:
-	.if gdt_code32 - gdt != BOOT_SEL_CODE32 || gdt_data32 - gdt != BOOT_SEL_DATA32 || gdt_code16 - gdt != BOOT_SEL_CODE16 || gdt_data16 - gdt != BOOT_SEL_DATA16 || gdt_code64 - gdt != BOOT_SEL_CODE64
+	.if (gdt_code32 - gdt != BOOT_SEL_CODE32) || (gdt_data32 - gdt != BOOT_SEL_DATA32) || \
+	    (gdt_code16 - gdt != BOOT_SEL_CODE16) || (gdt_data16 - gdt != BOOT_SEL_DATA16) || \
+	    (gdt_code64 - gdt != BOOT_SEL_CODE64)
 	.error "GDT order does not match the BOOT_SEL_* selectors in loader.h"
 	.endif
 	.balign 4

@@ -8,15 +8,28 @@
 #include <arch/trap.h>
 #include <arch/x86.h>
 #include <kernel/atomic.h>
+#include <kernel/cpu.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/spinlock.h>
 
 #define BACKTRACE_MAX_DEPTH     32
 #define KERNEL_HALF_START       0xFFFF800000000000ull
 
+#define PANIC_WAIT_SPINS        50000000ull     /* bounded wait for the others */
+
 static volatile uint32_t panicking;
+static volatile uint32_t panic_cpu;
+static volatile uint32_t panic_print_lock;      /* one CPU's report at a time */
+static volatile uint32_t cpus_stopped;
+static void (*stop_others)(void);
+
+void panic_set_stop_hook(void (*fn)(void))
+{
+	stop_others = fn;
+}
 
 int panic_in_progress(void)
 {
@@ -84,6 +97,11 @@ static void print_registers(const struct trap_frame *tf)
 
 void panic_stop(void)
 {
+	raw_spin_unlock(&panic_print_lock);
+	/* Let the stopped CPUs print their state before we exit. */
+	for (uint64_t i = 0; stop_others && i < PANIC_WAIT_SPINS &&
+	     cpus_stopped + 1 < ncpus_online; i++)
+		cpu_relax();
 	if (ktest_active())
 		ktest_exit(KTEST_EXIT_PANIC);
 	cpu_halt_forever();
@@ -93,18 +111,38 @@ static void panic_enter(void)
 {
 	irq_disable();
 	if (xchg32(&panicking, 1) != 0) {
+		if (panic_cpu != cpu_id())
+			cpu_halt_forever();     /* another CPU reports; its NMI stops us */
 		/* A panic while reporting a panic: say so once, then stop. */
 		console_write("\npanic: nested panic, stopping\n", 31);
-		panic_stop();
+		if (ktest_active())
+			ktest_exit(KTEST_EXIT_PANIC);
+		cpu_halt_forever();
 	}
+	panic_cpu = cpu_id();
+	raw_spin_lock(&panic_print_lock);
 	console_force_unlock();
+	if (stop_others)
+		stop_others();
+}
+
+void panic_nmi_stop(const struct trap_frame *tf)
+{
+	raw_spin_lock(&panic_print_lock);
+	console_force_unlock();
+	kprintf("cpu %u (APIC id %u): stopped by the panic on CPU %u at %pS\n",
+		cpu_id(), this_cpu()->apic_id, panic_cpu, (void *)tf->rip);
+	backtrace_from(tf->rip, tf->rbp);
+	fetch_add32(&cpus_stopped, 1);
+	raw_spin_unlock(&panic_print_lock);
+	cpu_halt_forever();
 }
 
 static void panic_report(const struct trap_frame *tf, const char *fmt, va_list ap)
 {
 	kprintf("\npanic: ");
 	kvprintf(fmt, ap);
-	kprintf("\n  on CPU %u\n", 0u);     /* TODO: per-CPU id once SMP is up */
+	kprintf("\n  on CPU %u (APIC id %u)\n", cpu_id(), this_cpu()->apic_id);
 	print_registers(tf);
 	if (tf->vector < T_EXCEPTIONS)
 		trap_print_detail(tf);

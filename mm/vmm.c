@@ -120,11 +120,20 @@ static uint64_t *walk(struct vm_space *vs, uint64_t va, bool create)
 	return &table[pt_index(va, 1)];
 }
 
+/* This CPU's TLB; caller holds vs->lock. */
 static void invalidate(struct vm_space *vs, uint64_t va, uint64_t npages)
 {
 	if (vs == &kernel_space || (read_cr3() & PTE_ADDR) == vs->pml4)
 		for (uint64_t i = 0; i < npages; i++)
 			invlpg(va + i * PAGE_SIZE);
+}
+
+/*
+ * The other CPUs' TLBs. Called after vs->lock is dropped: the targets must
+ * be able to take interrupts, and one may be spinning for this very lock.
+ */
+static void shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
 	if (shootdown_hook)
 		shootdown_hook(vs, va, npages);
 }
@@ -172,7 +181,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			unmap_locked(vs, va, i);        /* roll back: nothing changes */
+			unmap_locked(vs, va, i);        /* roll back: never visible, no flush needed */
 			invalidate(vs, va, i);
 			rc = -ENOMEM;
 			goto out;
@@ -194,6 +203,8 @@ uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
 	n = unmap_locked(vs, va, npages);
 	invalidate(vs, va, npages);
 	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (n)
+		shootdown(vs, va, npages);
 	return n;
 }
 
@@ -218,6 +229,8 @@ int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int 
 		invalidate(vs, va, npages);
 	}
 	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (rc == 0)
+		shootdown(vs, va, npages);
 	return rc;
 }
 
@@ -271,7 +284,10 @@ struct vm_space *vmm_create(void)
 	if (!vs)
 		return NULL;
 	vs->lock = (spinlock_t)SPINLOCK_INIT("vm_space");
-	vs->pml4 = alloc_table();
+	/* Below 4 GiB, so that 32-bit code (the AP trampoline) can load it. */
+	vs->pml4 = pmm_alloc_frames_low(0);
+	if (vs->pml4)
+		memset(phys_to_virt(vs->pml4), 0, PAGE_SIZE);
 	if (!vs->pml4) {
 		kfree(vs);
 		return NULL;

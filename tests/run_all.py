@@ -44,19 +44,32 @@ def programs():
 def run(argv, timeout):
     """Run argv from the tree's root, echoing its output indented as it
     comes; returns (exit status or None on timeout, output)."""
+    # Its own process group, so a timeout or Ctrl-C reaches everything it
+    # started that could hold our pipe open (the boot programs' QEMUs run in
+    # sessions of their own and are killed by the programs' signal handlers).
     proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1)
+                            stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+                            start_new_session=True)
     lines = []
-    deadline = time.monotonic() + timeout
-    timer = _Watchdog(proc, deadline)
+    timer = _Watchdog(proc, time.monotonic() + timeout)
     try:
         for line in proc.stdout:
             lines.append(line)
             print("    " + line, end="", flush=True)
+    except KeyboardInterrupt:
+        _signal_group(proc, signal.SIGINT)
+        raise
     finally:
         timer.cancel()
         status = proc.wait()
     return (None if timer.fired else status), "".join(lines)
+
+
+def _signal_group(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 class _Watchdog:
@@ -73,15 +86,15 @@ class _Watchdog:
         if self._done.wait(max(0.0, deadline - time.monotonic())):
             return
         self.fired = True
-        self.proc.send_signal(signal.SIGTERM)
+        _signal_group(self.proc, signal.SIGTERM)
         if not self._done.wait(TERM_GRACE):
-            self.proc.kill()
+            _signal_group(self.proc, signal.SIGKILL)
 
     def cancel(self):
         self._done.set()
 
 
-def count(name, status, output):
+def count(status, output):
     """(passed, failed, notes) from a program's KTAP and exit status."""
     docs = harness.parse_ktap(output)
     results = [r for d in docs for r in d.results]
@@ -120,7 +133,7 @@ def main():
             status, output = 127, f"cannot run: {e}\n"
             print("    " + output, end="")
         seconds = time.monotonic() - start
-        passed, failed, notes = count(name, status, output)
+        passed, failed, notes = count(status, output)
         total_passed += passed
         total_failed += failed
         line = f"=== {name}: {passed} passed, {failed} failed, {seconds:.1f} s" + \

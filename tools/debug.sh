@@ -18,7 +18,13 @@ img|iso|uefi) ;;
 esac
 [ -f "$elf" ] || { echo "debug.sh: $elf missing (run: make)" >&2; exit 1; }
 command -v gdb >/dev/null || { echo "debug.sh: gdb missing (run: bash tools/setup.sh)" >&2; exit 1; }
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+# Listening sockets from /proc, not a probe connection: connecting to
+# another session's gdbstub would disturb it.
+port_listening() {
+	awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+if port_listening "$port"; then
 	echo "debug.sh: port $port is in use (another debug session?); set GDB_PORT" >&2
 	exit 1
 fi

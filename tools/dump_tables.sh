@@ -10,7 +10,8 @@
 #        tools/dump_tables.sh tests/unit/data/pc-smp2-max8 -M pc -smp 2,maxcpus=8
 # QEMU boots SeaBIOS with no disk (no image needed): the tables exist once
 # SeaBIOS reaches its boot menu; the script polls the F segment until they
-# appear, then reads everything through the monitor's pmemsave.
+# appear, then reads everything with the QMP pmemsave command (the
+# monitor's pmemsave).
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -25,7 +26,7 @@ work=$(mktemp -d /tmp/dump_tables.XXXXXX)
 sock=$work/monitor.sock
 
 qemu-system-x86_64 -nic none -display none -serial none -parallel none -no-reboot \
-	-m 128M -monitor "unix:$sock,server=on,wait=off" "$@" &
+	-m 128M -qmp "unix:$sock,server=on,wait=off" "$@" &
 qemu_pid=$!
 cleanup() {
 	kill "$qemu_pid" 2>/dev/null || true
@@ -35,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 - "$sock" "$work" "$out" <<'EOF'
-import os, socket, struct, sys, time
+import json, os, socket, struct, sys, time
 
 sock_path, work, out = sys.argv[1:4]
 FSEG, FSEG_LEN = 0xE0000, 0x20000       # ACPI 5.2.5.1 / MP 4 search areas
@@ -45,23 +46,23 @@ for _ in range(100):                    # wait for QEMU to create the socket
     if os.path.exists(sock_path):
         break
     time.sleep(0.1)
-mon = socket.socket(socket.AF_UNIX)
-mon.connect(sock_path)
+qmp = socket.socket(socket.AF_UNIX)
+qmp.connect(sock_path)
+replies = qmp.makefile("r")
 
-def hmp(cmd=None):
-    if cmd is not None:
-        mon.sendall(cmd.encode() + b"\n")
-    buf = b""
-    while not buf.endswith(b"(qemu) "):
-        chunk = mon.recv(4096)
-        if not chunk:
-            sys.exit("QEMU monitor closed")
-        buf += chunk
-    return buf.decode(errors="replace")
+def command(name, **args):
+    """One QMP command; skips asynchronous events, returns its result."""
+    qmp.sendall(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
+    while True:
+        msg = json.loads(replies.readline() or sys.exit("QMP connection closed"))
+        if "error" in msg:
+            sys.exit(f"QMP {name}: {msg['error']}")
+        if "return" in msg:
+            return msg["return"]
 
 def mem(addr, size):
     path = os.path.join(work, "mem.bin")
-    hmp(f"pmemsave {addr:#x} {size:#x} {path}")
+    command("pmemsave", val=addr, size=size, filename=path)
     with open(path, "rb") as f:
         data = f.read()
     if len(data) != size:
@@ -80,7 +81,8 @@ def find(data, sig):
             return off
     return None
 
-hmp()
+json.loads(replies.readline())             # greeting
+command("qmp_capabilities")
 for _ in range(100):                    # SeaBIOS builds the tables during POST
     fseg = mem(FSEG, FSEG_LEN)
     if find(fseg, b"RSD PTR ") is not None or find(fseg, b"_MP_") is not None:
@@ -126,5 +128,5 @@ if off is not None:
         ext_len, = struct.unpack_from("<H", hdr, 40)
         save(cfg, mem(cfg, base_len + ext_len), "PCMP")
 
-mon.sendall(b"quit\n")
+command("quit")
 EOF

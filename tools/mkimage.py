@@ -93,7 +93,8 @@ def check_stage2(stage2):
     if version != STAGE2_HDR_VERSION:
         raise ImageError(f"stage 2 header version {version}, this tool writes {STAGE2_HDR_VERSION}")
     if nsect != sectors_for(len(stage2)):
-        raise ImageError(f"stage 2 header says {nsect} sectors, the file has {sectors_for(len(stage2))}")
+        raise ImageError(f"stage 2 header says {nsect} sectors, "
+                         f"the file has {sectors_for(len(stage2))}")
     gap = PART_START_LBA - STAGE2_LBA
     if nsect > gap:
         raise ImageError(f"stage 2 ({nsect} sectors) does not fit in the gap before the "

@@ -12,7 +12,9 @@ yes=${3:-}
 
 [ -n "$dev" ] || die "no device given; use: make usb DEV=/dev/sdX [IMAGE=build/kestrel.iso] [YES=1]"
 [ -n "$image" ] || die "no image given"
-[ -f "$image" ] && [ -s "$image" ] || die "image '$image' does not exist or is empty (run: make)"
+if [ ! -f "$image" ] || [ ! -s "$image" ]; then
+	die "image '$image' does not exist or is empty (run: make)"
+fi
 [ -e "$dev" ] || die "$dev does not exist"
 [ -b "$dev" ] || die "$dev is not a block device"
 
@@ -48,7 +50,8 @@ if [ "$removable" != 1 ] && [ "$hotplug" != 1 ] && [ "$tran" != usb ]; then
 	die "$node is not removable (removable=$removable hotplug=${hotplug:-?} transport=${tran:-?}); this looks like an internal disk"
 fi
 
-disk_bytes=$(( $(cat "$sys/size") * 512 ))
+[ "$(cat "$sys/ro" 2>/dev/null || echo 0)" = 0 ] || die "$node is read-only (write-protect switch?)"
+disk_bytes=$(( $(cat "$sys/size") * 512 ))      # sysfs counts 512-byte sectors
 image_bytes=$(stat -c %s -- "$image")
 [ "$image_bytes" -le "$disk_bytes" ] || die "$image ($image_bytes bytes) does not fit on $node ($disk_bytes bytes)"
 
@@ -64,8 +67,7 @@ if [ "$yes" != 1 ]; then
 fi
 
 sudo=
-if [ ! -w "$node" ]; then
-	[ "$(id -u)" = 0 ] && die "$node is not writable even for root (read-only medium?)"
+if [ "$(id -u)" != 0 ] && [ ! -w "$node" ]; then
 	command -v sudo >/dev/null || die "no write permission on $node and no sudo; run as root"
 	sudo=sudo
 fi

@@ -1,7 +1,9 @@
 /* Trap dispatch and the exception report (vector names from SDM vol. 3, table 6-1). */
 #include <stdint.h>
+#include <arch/lapic.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
+#include <kernel/cpu.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/vmm.h>
@@ -56,9 +58,44 @@ static void trap_describe_pf(const struct trap_frame *tf)
 		e & PF_I ? ", NX" : "");
 }
 
+static irq_handler_fn irq_handlers[IDT_VECTORS];
+
+void irq_register(unsigned int vector, irq_handler_fn fn)
+{
+	if (vector < T_EXCEPTIONS || vector >= IDT_VECTORS)
+		panic("irq_register: vector %u is not an interrupt vector", vector);
+	irq_handlers[vector] = fn;
+}
+
+static void irq_dispatch(struct trap_frame *tf)
+{
+	unsigned int v = (unsigned int)tf->vector;
+
+	/* Spurious interrupts are not in service: no EOI (SDM 10.9). */
+	if (v == VEC_SPURIOUS || v == VEC_PIC_BASE + 7 || v == VEC_PIC_BASE + 15)
+		return;
+	this_cpu()->irqs++;
+	/* EOI first: a handler may switch tasks and return much later. */
+	lapic_eoi();
+	if (irq_handlers[v])
+		irq_handlers[v](tf);
+	else
+		kprintf("trap: unexpected interrupt vector %u on CPU %u\n", v, cpu_id());
+}
+
 /* Called from trap_common with interrupts off. */
 void trap_dispatch(struct trap_frame *tf)
 {
+	if (tf->vector >= T_EXCEPTIONS) {
+		irq_dispatch(tf);
+		return;
+	}
+	if (tf->vector == T_NMI) {
+		if (panic_in_progress())
+			panic_nmi_stop(tf);
+		kprintf("trap: NMI on CPU %u at %pS\n", cpu_id(), (void *)tf->rip);
+		return;
+	}
 	/*
 	 * A push into a stack's guard page faults; delivering that #PF needs the
 	 * same stack, so the CPU raises #DF, which runs on its IST stack with
@@ -70,10 +107,8 @@ void trap_dispatch(struct trap_frame *tf)
 	if (tf->vector == T_PF)
 		panic_frame(tf, "%s in %s mode, error 0x%lx", trap_name(T_PF),
 			    (tf->cs & 3) ? "user" : "kernel", tf->error);
-	if (tf->vector < T_EXCEPTIONS)
-		panic_frame(tf, "%s (vector %lu), error 0x%lx", trap_name(tf->vector),
-			    tf->vector, tf->error);
-	panic_frame(tf, "unexpected interrupt vector %lu", tf->vector);
+	panic_frame(tf, "%s (vector %lu), error 0x%lx", trap_name(tf->vector),
+		    tf->vector, tf->error);
 }
 
 /* The per-vector detail line(s) panic_frame prints after the registers. */

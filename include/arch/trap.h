@@ -74,6 +74,10 @@ void idt_load(void);
 void trap_dispatch(struct trap_frame *tf);
 const char *trap_name(unsigned int vector);
 void trap_print_detail(const struct trap_frame *tf);
+
+/* Interrupt handlers run with interrupts off, after the EOI. */
+typedef void (*irq_handler_fn)(struct trap_frame *tf);
+void irq_register(unsigned int vector, irq_handler_fn fn);
 #endif
 
 #endif

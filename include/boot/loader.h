@@ -115,12 +115,13 @@ struct stage2_header {
 	uint8_t reserved2[STAGE2_HDR_SIZE - STAGE2_HDR_CMDLINE - STAGE2_CMDLINE_LEN];
 };
 
+#define STAGE2_HDR_OFF(f)       __builtin_offsetof(struct stage2_header, f)
 _Static_assert(sizeof(struct stage2_header) == STAGE2_HDR_SIZE, "stage2_header size");
-_Static_assert(__builtin_offsetof(struct stage2_header, sectors) == STAGE2_HDR_SECTORS, "hdr.sectors");
-_Static_assert(__builtin_offsetof(struct stage2_header, version) == STAGE2_HDR_VERSION_OFF, "hdr.version");
-_Static_assert(__builtin_offsetof(struct stage2_header, flags) == STAGE2_HDR_FLAGS, "hdr.flags");
-_Static_assert(__builtin_offsetof(struct stage2_header, kernel_lba) == STAGE2_HDR_KERNEL_LBA, "hdr.kernel_lba");
-_Static_assert(__builtin_offsetof(struct stage2_header, cmdline) == STAGE2_HDR_CMDLINE, "hdr.cmdline");
+_Static_assert(STAGE2_HDR_OFF(sectors) == STAGE2_HDR_SECTORS, "hdr.sectors");
+_Static_assert(STAGE2_HDR_OFF(version) == STAGE2_HDR_VERSION_OFF, "hdr.version");
+_Static_assert(STAGE2_HDR_OFF(flags) == STAGE2_HDR_FLAGS, "hdr.flags");
+_Static_assert(STAGE2_HDR_OFF(kernel_lba) == STAGE2_HDR_KERNEL_LBA, "hdr.kernel_lba");
+_Static_assert(STAGE2_HDR_OFF(cmdline) == STAGE2_HDR_CMDLINE, "hdr.cmdline");
 
 /* Registers in and out of a real-mode BIOS call (boot/stage2.S: bios_int). */
 struct bios_regs {
@@ -131,7 +132,8 @@ struct bios_regs {
 
 _Static_assert(__builtin_offsetof(struct bios_regs, ebx) == BIOS_REGS_EBX, "bios_regs.ebx");
 _Static_assert(__builtin_offsetof(struct bios_regs, ebp) == BIOS_REGS_EBP, "bios_regs.ebp");
-_Static_assert(__builtin_offsetof(struct bios_regs, eflags) == BIOS_REGS_EFLAGS, "bios_regs.eflags");
+_Static_assert(__builtin_offsetof(struct bios_regs, eflags) == BIOS_REGS_EFLAGS,
+	       "bios_regs.eflags");
 _Static_assert(__builtin_offsetof(struct bios_regs, ds) == BIOS_REGS_DS, "bios_regs.ds");
 _Static_assert(__builtin_offsetof(struct bios_regs, es) == BIOS_REGS_ES, "bios_regs.es");
 _Static_assert(sizeof(struct bios_regs) == BIOS_REGS_SIZE, "bios_regs size");

@@ -12,6 +12,12 @@ struct trap_frame;
 __attribute__((noreturn, format(printf, 2, 3)))
 void panic_frame(const struct trap_frame *tf, const char *fmt, ...);
 
+/* NMI handler on the other CPUs while one panics: report, then stop. */
+__attribute__((noreturn)) void panic_nmi_stop(const struct trap_frame *tf);
+
+/* How a panicking CPU stops the others (the SMP code sends an NMI). */
+void panic_set_stop_hook(void (*fn)(void));
+
 /* True once some CPU has started to panic. */
 int panic_in_progress(void);
 

@@ -3,6 +3,7 @@
 plus gdb with tools/gdb/kestrel.gdb stops at kernel_main and shows its
 name, a kernel/main.c source line and a backtrace. Prints KTAP."""
 
+import argparse
 import os
 import re
 import socket
@@ -43,9 +44,9 @@ def gdb_argv(port):
             "-ex", "detach"]
 
 
-def run_once(workdir, port):
+def run_once(boot, workdir, port):
     """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
-    argv = qemu.build_argv("img", 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
+    argv = qemu.build_argv(boot, 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
                            gdb_port=port, stopped=True, workdir=workdir)
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
         vm = harness.start_qemu(argv, err)
@@ -85,9 +86,12 @@ def checks(out):
 
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--boot", choices=qemu.BOOTS, default="img")
+    args = p.parse_args()
     harness.install_signal_handlers()
     rep = harness.Reporter(3, "gdb")
-    missing = [str(p) for p in (ELF, qemu.IMAGES["img"]) if not p.is_file()]
+    missing = [str(p) for p in (ELF, qemu.IMAGES[args.boot]) if not p.is_file()]
     if missing or not shutil.which(GDB):
         why = f"missing {', '.join(missing) or GDB} (run: make, bash tools/setup.sh)"
         results = [(n, why) for n in ("gdb-stops-at-kernel_main", "gdb-source-line", "gdb-backtrace")]
@@ -96,7 +100,7 @@ def main():
         workdir = tempfile.mkdtemp(prefix="kestrel-gdb-")
         start = time.monotonic()
         for _ in range(PORT_ATTEMPTS):
-            out, status, stderr = run_once(workdir, free_port())
+            out, status, stderr = run_once(args.boot, workdir, free_port())
             if not re.search(r"Failed to bind|Address already in use", stderr):
                 break
         seconds = time.monotonic() - start

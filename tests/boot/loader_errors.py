@@ -4,7 +4,7 @@ tools/mkimage.py from build/ artifacts (stage1.bin, stage2.bin, kestrel.elf),
 boot each in QEMU and require the loader's exact message on COM1, plus one
 good image as a control. The loader halts forever after an error, so a boot
 ends as soon as every required line has appeared; a timeout is a failure.
-Prints KTAP; exit status 1 on any failure."""
+Prints KTAP (-v: every serial log too); exit status 1 on any failure."""
 
 import concurrent.futures
 import re
@@ -109,6 +109,18 @@ def disk_too_short(art):
     return image(art)[:keep * mkimage.SECTOR]
 
 
+def stage2_cut_short(art):
+    """MBR and stage 2's header sector only: stage 1's second read fails."""
+    return image(art)[:2 * mkimage.SECTOR]
+
+
+FLOPPY_BYTES = 1474560          # a 1.44 MB floppy: SeaBIOS has no EDD for it
+
+
+def as_floppy(art):
+    return image(art)[:FLOPPY_BYTES]
+
+
 @dataclass
 class Case:
     name: str
@@ -117,6 +129,7 @@ class Case:
     forbid: tuple = (NO_KERNEL,)
     mem: str = "512M"
     cpu: str = None
+    floppy: bool = False        # boot the image as drive A: instead of C:
 
 
 CASES = [
@@ -137,7 +150,19 @@ CASES = [
     Case("no_long_mode", lambda a: image(a),
          (r"^Kestrel: CPU does not support long mode \(x86-64\)$", HALTED), cpu="qemu32"),
     Case("stage2_missing", stage2_missing, (r"^Kestrel: stage2 missing$",)),
+    Case("stage1_disk_read_error", stage2_cut_short, (r"^Kestrel: disk read error$",)),
+    Case("no_int13_extensions", as_floppy, (r"^Kestrel: no INT13 extensions$",), floppy=True),
 ]
+
+
+def qemu_argv(case, img, serial):
+    argv = qemu.build_argv("img", 1, case.mem, "pc", serial=str(serial), cpu=case.cpu,
+                           image=str(img), accel="tcg")
+    if case.floppy:
+        path = qemu.qemu_escape(str(img))
+        argv[argv.index("-drive") + 1] = f"if=floppy,format=raw,snapshot=on,file={path}"
+        argv[argv.index("-boot") + 1] = "order=a"
+    return argv
 
 
 # ------------------------------------------------------------------ running
@@ -150,15 +175,15 @@ def boot(case, art):
         img = Path(workdir) / "disk.img"
         img.write_bytes(case.make(art))
         serial = Path(workdir) / "serial.log"
-        result.argv = qemu.build_argv("img", 1, case.mem, "pc", serial=str(serial),
-                                      cpu=case.cpu, image=str(img), accel="tcg")
+        result.argv = qemu_argv(case, img, serial)
         start = time.monotonic()
         deadline = start + TIMEOUT * harness.TIMEOUT_SCALE
         with open(Path(workdir) / "qemu.stderr", "w+b") as err:
             proc = harness.start_qemu(result.argv, err)
             try:
                 while True:
-                    result.log = harness.clean_serial(serial.read_bytes()) if serial.exists() else ""
+                    raw = serial.read_bytes() if serial.exists() else b""
+                    result.log = harness.clean_serial(raw)
                     if all(re.search(rx, result.log, re.M) for rx in case.require):
                         break
                     if proc.poll() is not None:
@@ -190,7 +215,8 @@ def boot(case, art):
     return result
 
 
-def main():
+def main(argv):
+    verbose = "-v" in argv or "--verbose" in argv
     harness.install_signal_handlers()
     rep = harness.Reporter(len(CASES), "loader_errors")
     try:
@@ -204,10 +230,12 @@ def main():
             result = f.result()
             if not result.ok:
                 harness.failure_report(result)
+            elif verbose:
+                harness.diag(result.log or "(empty)", prefix=f"# {result.spec.name} | ")
             rep.result(result.spec.name, result.ok, result.seconds,
                        "timeout" if result.timed_out else "")
     return rep.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

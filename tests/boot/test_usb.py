@@ -41,6 +41,11 @@ def lsblk():
     return flat
 
 
+def flag(value):
+    """lsblk -J gives booleans (util-linux >= 2.37) or "0"/"1" (older)."""
+    return value in (True, 1, "1")
+
+
 def in_use(devs, disk):
     swaps = Path("/proc/swaps").read_text() if Path("/proc/swaps").exists() else ""
     for d in devs:
@@ -55,7 +60,7 @@ def find_targets(devs):
     parts = [d["name"] for d in devs if d["type"] == "part"]
     root = subprocess.run(["findmnt", "-no", "SOURCE", "/"], capture_output=True, text=True).stdout.strip()
     root_disk = next((d["disk"] for d in devs if d["name"] == root), None)
-    internal = [d["name"] for d in devs if d["type"] == "disk" and not d.get("rm") and not d.get("hotplug")
+    internal = [d["name"] for d in devs if d["type"] == "disk" and not flag(d.get("rm")) and not flag(d.get("hotplug"))
                 and d.get("tran") != "usb" and not in_use(devs, d["name"])]
     return {"partition": parts[0] if parts else None, "mounted": root_disk,
             "internal": internal[0] if internal else None}
@@ -98,9 +103,9 @@ def cases(tmp):
         reason = refusal(str(victim), img, "1", "not a block device")
         return reason or ("the regular file was modified" if digest(victim) != before else None)
 
-    def real_disk(key, expect):
+    def real_disk(key, expect, what):
         dev = targets[key]
-        return lambda: refusal(dev, img, "", expect) if dev else f"SKIP no {key} disk on this machine"
+        return lambda: refusal(dev, img, "", expect) if dev else f"SKIP this machine has no {what}"
 
     return [
         ("usb-refuses-no-device", lambda: refusal("", img, "1", "no device given")),
@@ -109,9 +114,9 @@ def cases(tmp):
         ("usb-refuses-char-device", lambda: refusal("/dev/null", img, "1", "not a block device")),
         ("usb-refuses-missing-image", lambda: refusal(targets["mounted"] or "/dev/null",
                                                       str(Path(tmp) / "none.img"), "", "does not exist or is empty")),
-        ("usb-refuses-mounted-disk", real_disk("mounted", "is mounted on")),
-        ("usb-refuses-partition", real_disk("partition", "is a partition")),
-        ("usb-refuses-non-removable-disk", real_disk("internal", "is not removable")),
+        ("usb-refuses-mounted-disk", real_disk("mounted", "is mounted on", "root file system on a disk")),
+        ("usb-refuses-partition", real_disk("partition", "is a partition", "partition")),
+        ("usb-refuses-non-removable-disk", real_disk("internal", "is not removable", "unused internal disk")),
     ]
 
 

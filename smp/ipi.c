@@ -1,0 +1,184 @@
+/*
+ * Inter-processor interrupts: reschedule (just wakes a halted CPU), TLB
+ * shootdown with acknowledgement, cross-CPU calls, and the NMI that stops
+ * the other CPUs when one panics. A CPU waiting for another CPU's answer
+ * keeps serving requests addressed to itself, so two CPUs asking each
+ * other at the same time (with interrupts off) cannot deadlock.
+ */
+#include <stdint.h>
+#include <arch/lapic.h>
+#include <arch/mmu.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+#include <kernel/atomic.h>
+#include <kernel/cpu.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
+#include <kernel/vmm.h>
+
+#define FLUSH_ALL_THRESHOLD     32      /* pages; beyond this flush everything */
+
+struct call_slot {
+	spinlock_t lock;                /* one caller at a time per target */
+	void (*volatile fn)(void *);
+	void *volatile arg;
+	volatile uint32_t done;
+};
+
+static spinlock_t shootdown_lock = SPINLOCK_INIT("tlb_shootdown");
+/* Guarded by shootdown_lock (written by the initiator, read by targets): */
+static struct vm_space *volatile sd_space;
+static volatile uint64_t sd_va, sd_npages;
+static volatile uint32_t sd_pending[MAX_CPUS];  /* target CPU still has to flush */
+static struct call_slot call_slots[MAX_CPUS];
+
+static void tlb_flush_all(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	/* Toggling CR4.PGE also drops global (kernel) entries (SDM 4.10.4.1). */
+	write_cr4(cr4 & ~CR4_PGE);
+	write_cr4(cr4);
+}
+
+static void shootdown_serve(void)
+{
+	uint32_t me = cpu_id();
+	struct vm_space *vs;
+
+	if (!sd_pending[me])
+		return;
+	vs = sd_space;
+	if (vs == &kernel_space || (read_cr3() & PAGE_MASK) == vs->pml4) {
+		if (sd_npages > FLUSH_ALL_THRESHOLD)
+			tlb_flush_all();
+		else
+			for (uint64_t i = 0; i < sd_npages; i++)
+				invlpg(sd_va + i * PAGE_SIZE);
+	}
+	__atomic_store_n(&sd_pending[me], 0, __ATOMIC_RELEASE);
+}
+
+static void call_serve(void)
+{
+	struct call_slot *s = &call_slots[cpu_id()];
+	void (*fn)(void *) = s->fn;
+
+	if (!fn || s->done)
+		return;
+	fn(s->arg);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+}
+
+/* What a CPU does while it waits for another CPU: answer what is asked of it. */
+static void ipi_serve_pending(void)
+{
+	shootdown_serve();
+	call_serve();
+}
+
+void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	uint64_t flags = read_rflags();
+	uint32_t me;
+
+	if (ncpus_online < 2)
+		return;
+	irq_disable();
+	me = cpu_id();
+	while (!spin_trylock(&shootdown_lock)) {
+		ipi_serve_pending();
+		cpu_relax();
+	}
+	sd_space = vs;
+	sd_va = va;
+	sd_npages = npages;
+	for (uint32_t c = 0; c < ncpus; c++)
+		sd_pending[c] = c != me && cpus[c].online;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	lapic_send_ipi_all_but_self(VEC_TLB_SHOOTDOWN);
+	for (uint32_t c = 0; c < ncpus; c++)
+		while (__atomic_load_n(&sd_pending[c], __ATOMIC_ACQUIRE)) {
+			call_serve();
+			cpu_relax();
+		}
+	spin_unlock(&shootdown_lock);
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+void smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
+{
+	struct call_slot *s = &call_slots[cpu];
+	uint64_t flags = read_rflags();
+
+	if (cpu == cpu_id()) {
+		fn(arg);
+		return;
+	}
+	irq_disable();
+	while (!spin_trylock(&s->lock)) {
+		ipi_serve_pending();
+		cpu_relax();
+	}
+	s->arg = arg;
+	s->done = 0;
+	__atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
+	ipi_send(cpu, VEC_CALL);
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		ipi_serve_pending();
+		cpu_relax();
+	}
+	s->fn = 0;
+	spin_unlock(&s->lock);
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+void ipi_send(uint32_t cpu, uint32_t vector)
+{
+	lapic_send_ipi(cpus[cpu].apic_id, LAPIC_DM_FIXED | vector);
+}
+
+void ipi_send_all_but_self(uint32_t vector)
+{
+	lapic_send_ipi_all_but_self(vector);
+}
+
+static void on_reschedule(struct trap_frame *tf)
+{
+	(void)tf;
+	this_cpu()->ipis_received++;
+}
+
+static void on_shootdown(struct trap_frame *tf)
+{
+	(void)tf;
+	this_cpu()->ipis_received++;
+	shootdown_serve();
+}
+
+static void on_call(struct trap_frame *tf)
+{
+	(void)tf;
+	this_cpu()->ipis_received++;
+	call_serve();
+}
+
+static void stop_others(void)
+{
+	if (ncpus_online > 1)
+		lapic_send_ipi(0, LAPIC_DEST_ALL_BUT_SELF | LAPIC_DM_NMI);
+}
+
+void ipi_init(void)
+{
+	for (int i = 0; i < MAX_CPUS; i++)
+		spin_init(&call_slots[i].lock, "smp_call");
+	irq_register(VEC_RESCHEDULE, on_reschedule);
+	irq_register(VEC_TLB_SHOOTDOWN, on_shootdown);
+	irq_register(VEC_CALL, on_call);
+	vmm_set_shootdown_hook(tlb_shootdown);
+	panic_set_stop_hook(stop_others);
+}
