@@ -10,6 +10,9 @@
 #include <kernel/ktest.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/rtc.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
 #include <kernel/vmm.h>
 
 #define MIB (1024ul * 1024)
@@ -59,6 +62,17 @@ static void print_memory_map(const struct boot_info *bi)
 	kprintf("mem: %lu MiB usable\n", bootinfo_usable_bytes(bi) / MIB);
 }
 
+static void print_rtc(void)
+{
+	struct rtc_time t;
+
+	if (rtc_read(&t) == 0)
+		kprintf("rtc: %04u-%02u-%02u %02u:%02u:%02u UTC\n", t.year, t.month, t.day,
+			t.hour, t.minute, t.second);
+	else
+		kprintf("rtc: the clock did not settle; no date\n");
+}
+
 void kernel_main(struct boot_info *bi)
 {
 	the_boot_info = bi;
@@ -69,7 +83,9 @@ void kernel_main(struct boot_info *bi)
 	print_memory_map(bi);
 	pmm_init(bi);
 	vmm_init(bi);
-	kprintf("smp: 1 CPUs online\n");    /* TODO: AP start-up (SMP issue) */
+	time_init();
+	smp_init();
+	print_rtc();
 	ktest_run_from_cmdline(bi->cmdline);
 	kprintf("kestrel: boot complete, idle\n");
 	for (;;)

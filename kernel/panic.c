@@ -21,7 +21,9 @@
 #define PANIC_WAIT_SPINS        50000000ull     /* bounded wait for the others */
 
 static volatile uint32_t panicking;
-static volatile uint32_t panic_cpu;
+#define NO_CPU                  UINT32_MAX
+
+static volatile uint32_t panic_cpu = NO_CPU;
 static volatile uint32_t panic_print_lock;      /* one CPU's report at a time */
 static volatile uint32_t cpus_stopped;
 static void (*stop_others)(void);

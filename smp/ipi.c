@@ -63,9 +63,10 @@ static void shootdown_serve(void)
 static void call_serve(void)
 {
 	struct call_slot *s = &call_slots[cpu_id()];
-	void (*fn)(void *) = s->fn;
+	/* Claim the request first: a nested wait inside fn serves only new ones. */
+	void (*fn)(void *) = __atomic_exchange_n(&s->fn, NULL, __ATOMIC_ACQ_REL);
 
-	if (!fn || s->done)
+	if (!fn)
 		return;
 	fn(s->arg);
 	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
@@ -108,15 +109,15 @@ void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
 		irq_enable();
 }
 
-void smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
+/*
+ * Post fn(arg) to `cpu` and return at once; the slot stays ours until
+ * smp_call_wait(cpu). Runs with interrupts off until then.
+ */
+static uint64_t smp_call_post(uint32_t cpu, void (*fn)(void *), void *arg)
 {
 	struct call_slot *s = &call_slots[cpu];
 	uint64_t flags = read_rflags();
 
-	if (cpu == cpu_id()) {
-		fn(arg);
-		return;
-	}
 	irq_disable();
 	while (!spin_trylock(&s->lock)) {
 		ipi_serve_pending();
@@ -126,12 +127,60 @@ void smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
 	s->done = 0;
 	__atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
 	ipi_send(cpu, VEC_CALL);
+	return flags;
+}
+
+static void smp_call_finish(uint32_t cpu, uint64_t flags)
+{
+	struct call_slot *s = &call_slots[cpu];
+
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
 		ipi_serve_pending();
 		cpu_relax();
 	}
-	s->fn = 0;
 	spin_unlock(&s->lock);
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+void smp_call_post_async(uint32_t cpu, void (*fn)(void *), void *arg)
+{
+	uint64_t flags = smp_call_post(cpu, fn, arg);
+
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+void smp_call_wait(uint32_t cpu)
+{
+	uint64_t flags = read_rflags();
+
+	irq_disable();
+	smp_call_finish(cpu, flags);
+}
+
+void smp_call(uint32_t cpu, void (*fn)(void *), void *arg)
+{
+	if (cpu == cpu_id()) {
+		fn(arg);
+		return;
+	}
+	smp_call_finish(cpu, smp_call_post(cpu, fn, arg));
+}
+
+void smp_run_on_all(void (*fn)(void *), void *arg)
+{
+	uint32_t me = cpu_id();
+	uint64_t flags = read_rflags();
+
+	irq_disable();
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (c != me && cpus[c].online)
+			smp_call_post(c, fn, arg);
+	fn(arg);
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (c != me && cpus[c].online)
+			smp_call_finish(c, 0);
 	if (flags & RFLAGS_IF)
 		irq_enable();
 }

@@ -16,10 +16,16 @@
 #define SPIN_TIMEOUT_DEFAULT    (1ull << 33)
 
 static uint64_t spin_timeout = SPIN_TIMEOUT_DEFAULT;
+static volatile uint64_t deadlock_reports;
 
 void spin_set_timeout(uint64_t cycles)
 {
-	spin_timeout = cycles;
+	spin_timeout = cycles ? cycles : SPIN_TIMEOUT_DEFAULT;
+}
+
+uint64_t spin_deadlock_reports(void)
+{
+	return deadlock_reports;
 }
 
 void spin_init(spinlock_t *l, const char *name)
@@ -51,6 +57,7 @@ static void report_deadlock(spinlock_t *l, uint64_t pc)
 	kprintf("), CPU %u waiting (", cpu_id());
 	print_site("at", pc);
 	kprintf(")\n");
+	fetch_add64(&deadlock_reports, 1);
 }
 
 static void lock_slow(spinlock_t *l, uint64_t pc)

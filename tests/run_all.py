@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "boot"))
 import harness  # noqa: E402
+import ktap  # noqa: E402
 
 ROOT = harness.ROOT
 BUILD = harness.qemu.BUILD
@@ -96,7 +97,7 @@ class _Watchdog:
 
 def count(status, output):
     """(passed, failed, notes) from a program's KTAP and exit status."""
-    docs = harness.parse_ktap(output)
+    docs = ktap.parse_ktap(output)
     results = [r for d in docs for r in d.results]
     passed = sum(r.ok for r in results)
     failed = len(results) - passed

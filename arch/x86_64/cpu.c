@@ -10,6 +10,7 @@
 #define CPUID_VENDOR            0x00000000
 #define CPUID_FEATURES          0x00000001
 #define   CPUID_ECX_X2APIC      (1u << 21)
+#define   CPUID_ECX_HYPERVISOR  (1u << 31)
 #define CPUID_EXT_FEATURES7     0x00000007
 #define   CPUID7_EBX_SMEP       (1u << 7)
 #define   CPUID7_EBX_SMAP       (1u << 20)
@@ -63,6 +64,7 @@ void cpu_identify(struct cpu_info *ci)
 	if (ci->family >= 6)
 		ci->model |= ((r.eax >> 16) & 0xF) << 4;
 	ci->has_x2apic = r.ecx & CPUID_ECX_X2APIC;
+	ci->hypervisor = r.ecx & CPUID_ECX_HYPERVISOR;
 
 	if (max >= CPUID_EXT_FEATURES7) {
 		r = cpuid(CPUID_EXT_FEATURES7, 0);

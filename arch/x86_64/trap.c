@@ -1,5 +1,6 @@
 /* Trap dispatch and the exception report (vector names from SDM vol. 3, table 6-1). */
 #include <stdint.h>
+#include <arch/extable.h>
 #include <arch/lapic.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
@@ -104,6 +105,9 @@ void trap_dispatch(struct trap_frame *tf)
 	if ((tf->vector == T_DF || tf->vector == T_PF) && vmm_is_stack_guard(read_cr2()))
 		panic_frame(tf, "kernel stack overflow (guard page at 0x%lx hit, %s)",
 			    read_cr2(), trap_name(tf->vector));
+	/* Kernel code that may fault on purpose (probes, user copies). */
+	if ((tf->vector == T_PF || tf->vector == T_GP) && !(tf->cs & 3) && extable_fixup(tf))
+		return;
 	if (tf->vector == T_PF)
 		panic_frame(tf, "%s in %s mode, error 0x%lx", trap_name(T_PF),
 			    (tf->cs & 3) ? "user" : "kernel", tf->error);

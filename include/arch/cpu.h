@@ -12,6 +12,7 @@ struct cpu_info {
 	char brand[CPU_BRAND_LEN];      /* CPUID 0x80000002-4, trimmed */
 	unsigned int family, model, stepping;
 	bool has_nx, has_1g_pages, has_x2apic, has_smep, has_smap, has_umip;
+	bool hypervisor;                /* CPUID.1:ECX[31]: running in a VM */
 };
 
 extern struct cpu_info boot_cpu_info;

@@ -9,6 +9,11 @@ struct platform_info;
 struct vm_space;
 
 #define AP_START_TIMEOUT_US     100000  /* an AP must report in within 100 ms */
+#define AP_START_TIMEOUT_VM_US  2000000 /* under a hypervisor (CPUID.1:ECX[31]) */
+
+struct boot_info;
+/* ACPI MADT, else MP table, else the boot CPU alone (arch/x86_64/platform.c). */
+void platform_discover(const struct boot_info *bi, struct platform_info *pi, uint32_t bsp_apic_id);
 
 /* Discover CPUs and interrupt controllers, bring up the APICs and start every AP. */
 void smp_init(void);
@@ -23,5 +28,10 @@ void ipi_send_all_but_self(uint32_t vector);
 void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages);
 /* Run fn(arg) on CPU `cpu` from its interrupt handler and wait for it. */
 void smp_call(uint32_t cpu, void (*fn)(void *), void *arg);
+/* Post fn(arg) to another CPU and return; smp_call_wait(cpu) waits for it. */
+void smp_call_post_async(uint32_t cpu, void (*fn)(void *), void *arg);
+void smp_call_wait(uint32_t cpu);
+/* Run fn(arg) on every online CPU at the same time (this one included); wait for all. */
+void smp_run_on_all(void (*fn)(void *), void *arg);
 
 #endif

@@ -37,8 +37,10 @@ uint64_t spin_lock_irqsave(spinlock_t *l);
 void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags);
 bool spin_held_by_me(const spinlock_t *l);
 
-/* Spin budget before a "suspected deadlock" report, in TSC cycles. */
+/* Spin budget before a "suspected deadlock" report, in TSC cycles (0: default). */
 void spin_set_timeout(uint64_t cycles);
+/* How many suspected-deadlock reports have been printed. */
+uint64_t spin_deadlock_reports(void);
 
 /*
  * The bare lock without debug bookkeeping: for the console (the debug

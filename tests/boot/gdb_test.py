@@ -20,7 +20,6 @@ from harness import qemu  # noqa: E402
 
 GDB = os.environ.get("GDB", "gdb")
 GDB_SCRIPT = qemu.ROOT / "tools" / "gdb" / "kestrel.gdb"
-ELF = qemu.BUILD / "kestrel.elf"
 MAIN_C = "kernel/main.c"
 GDB_TIMEOUT = 120.0         # reset -> kernel_main under TCG takes ~1 s
 PORT_ATTEMPTS = 3           # another program may grab the free port first
@@ -35,8 +34,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def gdb_argv(port):
-    return [GDB, "-batch", "-nx", "-q", str(ELF), "-x", str(GDB_SCRIPT),
+def gdb_argv(elf, port):
+    return [GDB, "-batch", "-nx", "-q", str(elf), "-x", str(GDB_SCRIPT),
             "-ex", f"kestrel-attach 127.0.0.1:{port}",
             "-ex", "info symbol $pc",
             "-ex", "info line *$pc",
@@ -44,14 +43,14 @@ def gdb_argv(port):
             "-ex", "detach"]
 
 
-def run_once(boot, workdir, port):
+def run_once(boot, elf, workdir, port):
     """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
     argv = qemu.build_argv(boot, 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
-                           gdb_port=port, stopped=True, workdir=workdir)
+                           gdb_port=port, stopped=True, workdir=workdir, image=harness.image_for(boot))
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
         vm = harness.start_qemu(argv, err)
         try:
-            gdb = subprocess.run(gdb_argv(port), stdin=subprocess.DEVNULL, capture_output=True,
+            gdb = subprocess.run(gdb_argv(elf, port), stdin=subprocess.DEVNULL, capture_output=True,
                                  text=True, timeout=GDB_TIMEOUT * harness.TIMEOUT_SCALE, cwd=qemu.ROOT)
             out = gdb.stdout + gdb.stderr + f"\n(gdb exit status {gdb.returncode})\n"
         except subprocess.TimeoutExpired as e:
@@ -85,40 +84,46 @@ def checks(out):
         "backtrace lacks '#0 kernel_main (...) at kernel/main.c:N' and a named caller frame '#1'"
 
 
+TESTS = ("gdb-stops-at-kernel_main", "gdb-source-line", "gdb-backtrace")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--boot", choices=qemu.BOOTS, default="img")
     args = p.parse_args()
     harness.install_signal_handlers()
-    rep = harness.Reporter(3, "gdb")
-    missing = [str(p) for p in (ELF, qemu.IMAGES[args.boot]) if not p.is_file()]
-    if missing or not shutil.which(GDB):
-        why = f"missing {', '.join(missing) or GDB} (run: make, bash tools/setup.sh)"
-        results = [(n, why) for n in ("gdb-stops-at-kernel_main", "gdb-source-line", "gdb-backtrace")]
-        out = status = stderr = ""
-    else:
-        workdir = tempfile.mkdtemp(prefix="kestrel-gdb-")
-        start = time.monotonic()
-        for _ in range(PORT_ATTEMPTS):
-            out, status, stderr = run_once(args.boot, workdir, free_port())
-            if not re.search(r"Failed to bind|Address already in use", stderr):
-                break
-        seconds = time.monotonic() - start
-        results = list(checks(out))
-    failed = [r for r in results if r[1]]
-    if failed:
+    rep = harness.Reporter(len(TESTS), "gdb")
+
+    elf = harness.built("kestrel.elf")
+    missing = [str(qemu.BUILD / name) for name, copy in (("kestrel.elf", elf),
+               (qemu.IMAGES[args.boot].name, harness.image_for(args.boot))) if copy is None]
+    missing += [] if shutil.which(GDB) else [GDB]
+    if missing:
+        for name in TESTS:
+            rep.result(name, False, 0.0, f"missing {', '.join(missing)} (run: make, bash tools/setup.sh)")
+        return rep.finish()
+
+    workdir = tempfile.mkdtemp(prefix="kestrel-gdb-")
+    start = time.monotonic()
+    for _ in range(PORT_ATTEMPTS):
+        out, status, stderr = run_once(args.boot, elf, workdir, free_port())
+        if not re.search(r"Failed to bind|Address already in use", stderr):
+            break
+    seconds = time.monotonic() - start
+    results = list(checks(out))
+    if any(reason for _, reason in results):
         harness.diag("gdb output:")
         harness.diag(out, prefix="#   | ")
         if stderr.strip():
             harness.diag(f"QEMU stderr (status {status}):")
             harness.diag(stderr, prefix="#   ! ")
-        harness.diag(f"files kept in {workdir}" if not missing else "")
-    elif not missing:
+        harness.diag(f"files kept in {workdir}")
+    else:
         shutil.rmtree(workdir, ignore_errors=True)
     for name, reason in results:
         if reason:
             harness.diag(f"FAIL {name}: {reason}")
-        rep.result(name, reason is None, 0.0 if missing else seconds)
+        rep.result(name, reason is None, seconds)
     return rep.finish()
 
 

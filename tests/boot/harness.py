@@ -2,6 +2,7 @@
 timeout, captures COM1, checks the exit status, required lines and the
 kernel's KTAP, and reports each boot as one KTAP result of the caller."""
 
+import atexit
 import concurrent.futures
 import os
 import re
@@ -18,7 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402  (tools/qemu.py: the one place QEMU's argv is built)
+from ktap import ktap_problems  # noqa: E402
 
 LOG_TAIL_LINES = 200
 # Boots in parallel. Measured on this 2-core host, tests/boot/test_boot.py
@@ -41,8 +44,12 @@ STATUS_MEANING = {
 }
 
 POLL_INTERVAL = 0.25        # seconds between looks at a running boot
-PANIC_GRACE = 10.0          # a panicking kernel under test= exits at once
-_PANIC = re.compile(rb"(^|\n)\r?panic: ")
+# Signs that a boot will never exit by itself: a kernel panic (under test=
+# the kernel exits right after its report, so one that did not within the
+# grace has halted), or GRUB's prompt (it found no config or kernel).
+HALT_GRACE = 10.0
+_HALT_SIGNS = ((re.compile(rb"(^|\n)\r?panic: "), "the kernel panicked"),
+               (re.compile(rb"grub( rescue)?> "), "GRUB stopped at its prompt"))
 
 _ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -65,82 +72,6 @@ def clean_serial(raw):
     returns out ("\\n\\r" and "\\r\\n" both become "\\n")."""
     text = raw.decode("utf-8", errors="replace")
     return _CONTROL.sub("", _ANSI.sub("", text))
-
-
-# ------------------------------------------------------------------ KTAP
-
-_KTAP_HEADER = re.compile(r"^KTAP version 1\s*$")
-_KTAP_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
-_KTAP_RESULT = re.compile(r"^(ok|not ok) (\d+)(?: (?:- )?([^#]*?))?\s*(?:#\s*(.*?))?\s*$")
-_KTAP_BAIL = re.compile(r"^Bail out!(.*)$")
-
-
-@dataclass
-class KtapResult:
-    ok: bool
-    number: int
-    name: str
-    directive: str      # text after '#': the reason, or "SKIP ..."
-
-
-@dataclass
-class KtapDocument:
-    plan: int = None
-    results: list = field(default_factory=list)
-    bailed: str = None
-
-
-def parse_ktap(text):
-    """Top-level KTAP documents in text. Lines of other output may be mixed
-    in (the kernel logs too); indented lines are subtests and belong to
-    their parent's result, so only unindented lines are read."""
-    docs = []
-    for line in text.splitlines():
-        if _KTAP_HEADER.match(line):
-            docs.append(KtapDocument())
-            continue
-        if not docs:
-            continue
-        doc = docs[-1]
-        m = _KTAP_PLAN.match(line)
-        if m and doc.plan is None:
-            doc.plan = int(m.group(1))
-            continue
-        m = _KTAP_RESULT.match(line)
-        if m:
-            doc.results.append(KtapResult(m.group(1) == "ok", int(m.group(2)),
-                                          (m.group(3) or "").strip(), m.group(4) or ""))
-            continue
-        m = _KTAP_BAIL.match(line)
-        if m:
-            doc.bailed = m.group(1).strip() or "(no reason)"
-    return docs
-
-
-def ktap_problems(text):
-    """Reasons the KTAP in text is not a complete, all-passing run."""
-    docs = parse_ktap(text)
-    if not docs:
-        return ["no 'KTAP version 1' line in the serial log"]
-    problems = []
-    for i, doc in enumerate(docs, 1):
-        where = f"KTAP document {i}" if len(docs) > 1 else "KTAP"
-        if doc.bailed is not None:
-            problems.append(f"{where}: Bail out! {doc.bailed}")
-        if doc.plan is None:
-            problems.append(f"{where}: no plan line '1..N'")
-        elif doc.plan != len(doc.results):
-            problems.append(f"{where}: plan says 1..{doc.plan} but {len(doc.results)} results were printed")
-        for expected, r in enumerate(doc.results, 1):
-            if r.number != expected:
-                problems.append(f"{where}: result {expected} is numbered {r.number}")
-                break
-        for r in doc.results:
-            if not r.ok:
-                problems.append(f"{where}: not ok {r.number} {r.name}" + (f" # {r.directive}" if r.directive else ""))
-        if doc.plan == 0:
-            problems.append(f"{where}: plan 1..0, no tests ran")
-    return problems
 
 
 # ------------------------------------------------------------------ boots
@@ -230,13 +161,41 @@ def kill_qemu(proc):
         _live.discard(proc)
 
 
+_snapshot = None
+_snapshot_lock = threading.Lock()
+
+
+def built(name):
+    """Path of a private copy of build/<name> (kestrel.img, .iso, .elf),
+    taken once per test program, or None if it was not built. A `make` in
+    another terminal rewriting build/ mid-run must not hand some boots a
+    half-written image, and all boots of a run test the same build."""
+    global _snapshot
+    with _snapshot_lock:
+        if _snapshot is None:
+            _snapshot = Path(tempfile.mkdtemp(prefix="kestrel-build-"))
+            atexit.register(shutil.rmtree, _snapshot, True)
+        copy = _snapshot / name
+        if not copy.exists():
+            src = qemu.BUILD / name
+            if not src.is_file():
+                return None
+            shutil.copyfile(src, copy)
+        return copy
+
+
+def image_for(boot):
+    return built(qemu.IMAGES[boot].name)
+
+
 def launch(spec, workdir):
     """Run the boot described by spec; fills status, log, timing."""
     result = BootResult(spec, workdir=workdir)
     serial = Path(workdir) / "serial.log"
     try:
         result.argv = qemu.build_argv(spec.boot, spec.smp, spec.mem, spec.machine, spec.cmdline,
-                                      serial=str(serial), workdir=workdir, extra=spec.extra)
+                                      serial=str(serial), workdir=workdir, extra=spec.extra,
+                                      image=image_for(spec.boot))
     except qemu.LaunchError as e:
         result.failures.append(f"cannot launch: {e}")
         return result
@@ -263,12 +222,11 @@ def launch(spec, workdir):
 
 
 def _wait(proc, serial, timeout):
-    """(status, None) when QEMU exits in time, else (None, reason). A kernel
-    that printed 'panic:' but did not exit within PANIC_GRACE has halted
-    (a panic before the test runner knows it is under test): stop waiting
-    for the full timeout."""
+    """(status, None) when QEMU exits in time, else (None, reason). A boot
+    that shows one of _HALT_SIGNS and is still running HALT_GRACE later is
+    stopped early instead of waiting for the full timeout."""
     deadline = time.monotonic() + timeout
-    panic_deadline = None
+    halt = None                 # (reason, deadline) once a sign showed
     while True:
         try:
             return proc.wait(timeout=POLL_INTERVAL), None
@@ -277,11 +235,11 @@ def _wait(proc, serial, timeout):
         now = time.monotonic()
         if now >= deadline:
             return None, f"timed out after {timeout:.0f} s (a timeout is never a pass)"
-        if panic_deadline is None:
-            if _PANIC.search(_read(serial)):
-                panic_deadline = now + PANIC_GRACE
-        elif now >= panic_deadline:
-            return None, f"kernel panicked and did not exit within {PANIC_GRACE:.0f} s (halted)"
+        if halt is None:
+            log = _read(serial)
+            halt = next(((why, now + HALT_GRACE) for rx, why in _HALT_SIGNS if rx.search(log)), None)
+        elif now >= halt[1]:
+            return None, f"{halt[0]} and QEMU was still running {HALT_GRACE:.0f} s later (halted)"
 
 
 def _read(path):
