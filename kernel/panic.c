@@ -14,11 +14,13 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
+#include <kernel/time.h>
 
 #define BACKTRACE_MAX_DEPTH     32
 #define KERNEL_HALF_START       0xFFFF800000000000ull
 
-#define PANIC_WAIT_SPINS        50000000ull     /* bounded wait for the others */
+#define PANIC_WAIT_S            1               /* bounded wait for the others */
+#define PANIC_WAIT_CYCLES       (1ull << 32)    /* the same before TSC calibration */
 
 static volatile uint32_t panicking;
 #define NO_CPU                  UINT32_MAX
@@ -100,9 +102,9 @@ static void print_registers(const struct trap_frame *tf)
 void panic_stop(void)
 {
 	raw_spin_unlock(&panic_print_lock);
-	/* Let the stopped CPUs print their state before we exit. */
-	for (uint64_t i = 0; stop_others && i < PANIC_WAIT_SPINS &&
-	     cpus_stopped + 1 < ncpus_online; i++)
+	/* Let the stopped CPUs print their state (up to a second) before we exit. */
+	uint64_t deadline = rdtsc() + (tsc_hz() ? tsc_hz() * PANIC_WAIT_S : PANIC_WAIT_CYCLES);
+	while (stop_others && cpus_stopped + 1 < ncpus_online && rdtsc() < deadline)
 		cpu_relax();
 	if (ktest_active())
 		ktest_exit(KTEST_EXIT_PANIC);

@@ -55,13 +55,17 @@ static void reserve_early(uint64_t start, uint64_t end)
 	early_reserved[nr_early_reserved++] = (struct range){ align_down(start), align_up(end) };
 }
 
-/* The first reserved range overlapping [start, end), or NULL. */
+/* The lowest reserved range overlapping [start, end), or NULL. */
 static const struct range *reserved_overlap(uint64_t start, uint64_t end)
 {
-	for (int i = 0; i < nr_early_reserved; i++)
-		if (start < early_reserved[i].end && early_reserved[i].start < end)
-			return &early_reserved[i];
-	return NULL;
+	const struct range *low = NULL;
+
+	for (int i = 0; i < nr_early_reserved; i++) {
+		const struct range *r = &early_reserved[i];
+		if (start < r->end && r->start < end && (!low || r->start < low->start))
+			low = r;
+	}
+	return low;
 }
 
 /* Lowest free, usable, page-aligned run of `bytes` below `limit`; 0 if none. */
