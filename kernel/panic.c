@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
+#include <arch/extable.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 #include <kernel/atomic.h>
@@ -55,10 +56,12 @@ static void print_symbol(uint64_t addr)
 int backtrace_collect(uint64_t rbp, uint64_t *out, int max)
 {
 	int n = 0;
+	uint64_t next, ret;
 
-	while (n < max && rbp >= KERNEL_HALF_START && !(rbp & 7)) {
-		uint64_t next = ((uint64_t *)rbp)[0];
-		uint64_t ret = ((uint64_t *)rbp)[1];
+	/* Probed reads: a corrupt frame pointer must not fault inside a report. */
+	while (n < max && rbp >= KERNEL_HALF_START && !(rbp & 7) &&
+	       probe_read_u64((void *)rbp, &next) == 0 &&
+	       probe_read_u64((void *)(rbp + 8), &ret) == 0) {
 		if (ret < KERNEL_HALF_START)
 			break;
 		out[n++] = ret;

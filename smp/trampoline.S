@@ -76,6 +76,7 @@ tr_lm64:
 	movq PARAM(TP_CPU)(%rbx), %rdi
 	movq PARAM(TP_ENTRY)(%rbx), %rax
 	xorl %ebp, %ebp
+	pushq $0                        /* no return address: backtraces end here */
 	movl $1, PARAM(TP_STARTED)(%rbx)        /* the page may be reused now */
 	jmp *%rax
 
