@@ -24,12 +24,14 @@ import qemu  # noqa: E402  (tools/qemu.py: the one place QEMU's argv is built)
 from ktap import ktap_problems  # noqa: E402
 
 LOG_TAIL_LINES = 200
-# Boots in parallel. Measured on this 2-core host, tests/boot/test_boot.py
-# (29 boots): 1 worker 30-35 s, 2 workers 18-24 s, 3 17.5 s, 4 17.8 s, no
-# timeouts. Two keeps most of the gain while leaving a core for -smp 4
-# guests' vCPU threads and for other work on the machine; KESTREL_JOBS=N
-# overrides.
-DEFAULT_JOBS = 2
+# Boots in parallel. Measured on this 2-core host with tests/boot/test_boot.py
+# (29 boots, SMP guests), while other work loaded the machine (load 5-7):
+# 1 worker 69 s, 2 workers 44-46 s, 3 workers 38-40 s, no hangs; the
+# slowest boot (OVMF) took 13 s with 3 workers, far below its timeout.
+# On an idle machine: 1 worker 30-35 s, 2 18-24 s, 3 17.5 s, 4 17.8 s.
+# QEMU waits on I/O and firmware timers enough that a third boot still
+# gains; a fourth does not. KESTREL_JOBS=N overrides.
+DEFAULT_JOBS = 3
 # TCG speed varies with host load; KESTREL_TIMEOUT_SCALE=2 doubles every
 # timeout on a slow machine without making any of them infinite.
 TIMEOUT_SCALE = float(os.environ.get("KESTREL_TIMEOUT_SCALE", "1"))

@@ -14,7 +14,7 @@ import test_boot  # noqa: E402
 
 # Suites each soak boot runs, in turn. Add a suite here once it passes in
 # the matrix; test=boot gets the full banner checks of the matrix.
-SOAK_SUITES = ("boot", "mm")
+SOAK_SUITES = ("boot", "smp", "mm")
 
 
 def spec(i, suite, args):

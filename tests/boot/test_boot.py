@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The boot matrix (DESIGN.md section 7): test=boot through our loader,
 GRUB/BIOS and GRUB/UEFI on -M pc and q35 with 1 and 4 CPUs, two more memory
-sizes, test=mm on each boot path, and the fault-report suites (test=fault,
-null, nx, rodata, stack_overflow, double_free) through our loader and GRUB.
+sizes, test=mm and test=smp on each boot path, and the panic-report suites
+(test=fault, null, nx, rodata, stack_overflow, double_free, lock_recursion,
+lock_unheld; panic_smp with 4 CPUs) through our loader and GRUB.
 Prints KTAP; exit status 1 on any failure."""
 
 import argparse
@@ -16,11 +17,12 @@ from harness import BootSpec, qemu  # noqa: E402
 
 BOOT_PATHS = {"img": "kestrel-bios", "iso": "grub-bios", "uefi": "grub-uefi"}
 
-# Measured on the 2-core TCG host, two boots at a time (make test): a boot
-# to its exit code takes 0.3-0.6 s through our loader, 0.6-1.8 s through
-# GRUB/BIOS, 4-8 s through OVMF. The limits are ~10x that on a loaded
-# machine, and finite; a kernel that panics and halts is cut short anyway.
-TIMEOUT = {"img": 30.0, "iso": 30.0, "uefi": 60.0}
+# Measured on the 2-core TCG host, three boots at a time (make test), SMP
+# guests: a boot to its exit code takes 0.5-1.6 s through our loader,
+# 0.8-2.8 s through GRUB/BIOS, 6-13 s through OVMF on a loaded machine.
+# The limits leave a wide margin and stay finite; a kernel that panics and
+# halts, or GRUB stuck at its prompt, is cut short anyway.
+TIMEOUT = {"img": 30.0, "iso": 30.0, "uefi": 90.0}
 
 # Usable memory the kernel may report for -m SIZE: firmware keeps the low
 # 1 MiB holes, ACPI tables and (SeaBIOS) a little at the top; OVMF keeps
@@ -42,7 +44,16 @@ FAULT_SUITES = {
     "rodata": ((PAGE_FAULT,), "ktest_rodata_writer", r"\.rodata at (0x[0-9a-fA-F]+)"),
     "stack_overflow": ((r"(?i)stack overflow", r"#DF|Double Fault"), "ktest_recurse", None),
     "double_free": ((r"(?i)double free",), "ktest_double_free", None),
+    "lock_recursion": ((r"(?i)recursive acquisition",), "ktest_lock_twice", None),
+    "lock_unheld": ((r"(?i)not held",), "ktest_unlock_unheld", None),
 }
+# test=panic_smp: a panic with every CPU online stops all the others, and
+# each one reports where it was stopped (DESIGN.md section 3/ panic()).
+PANIC_SMP_CPUS = 4
+STOPPED_CPU = r"^cpu (\d+) \(APIC id \d+\): stopped by the panic"
+# Suites that need more than a boot's time: test=smp tortures locks on
+# every CPU (about 11 s through our loader on a loaded 2-core TCG host).
+EXTRA_TIME = {"smp": 60.0}
 PANIC_LINE = r"^panic: "
 
 
@@ -122,21 +133,44 @@ def fault_spec(suite, boot):
         checks=checks)
 
 
+def others_stopped(ncpus):
+    """Every CPU but the panicking one reported, once each."""
+    def check(log):
+        stopped = re.findall(STOPPED_CPU, log, re.M)
+        if sorted(set(stopped)) != sorted(stopped) or len(stopped) != ncpus - 1:
+            return f"{len(stopped)} 'cpu N (APIC id M): stopped by the panic' lines " \
+                   f"(CPUs {', '.join(stopped) or 'none'}), expected one from each of the other {ncpus - 1}"
+        return None
+    return check
+
+
+def panic_smp_spec(boot, machine):
+    return BootSpec(
+        name=f"panic_smp-{boot}-{machine}-smp{PANIC_SMP_CPUS}", boot=boot, smp=PANIC_SMP_CPUS,
+        machine=machine, cmdline="test=panic_smp", timeout=TIMEOUT[boot],
+        expect_status=qemu.EXIT_PANIC, ktap=False,
+        require=(rf"^panic: .*deliberate panic with {PANIC_SMP_CPUS} CPUs",),
+        checks=(victim_after_panic("panic_smp_run"), others_stopped(PANIC_SMP_CPUS)))
+
+
 def suite_spec(suite, boot, machine="pc", smp=1):
     """A KTAP suite other than boot: all ok, exit 33, no panic."""
     return BootSpec(
         name=f"{suite}-{boot}-{machine}-smp{smp}", boot=boot, smp=smp, machine=machine,
-        cmdline=f"test={suite}", timeout=TIMEOUT[boot], forbid=(PANIC_LINE,))
+        cmdline=f"test={suite}", timeout=TIMEOUT[boot] + EXTRA_TIME.get(suite, 0.0),
+        forbid=(PANIC_LINE,))
 
 
 def matrix():
     # Longest first (OVMF), so the pool does not end on one slow boot.
-    specs = [suite_spec("mm", "uefi", "q35")]
+    specs = [suite_spec("smp", "uefi", "q35", 4), suite_spec("smp", "img", "pc", 4),
+             suite_spec("smp", "iso", "q35", 4), suite_spec("mm", "uefi", "q35")]
     specs += [boot_spec(b, m, n) for b in ("uefi", "iso", "img")
               for m in ("pc", "q35") for n in (1, 4)]
     specs += [boot_spec("iso", "q35", 2, "3G"),     # RAM above 4 GiB on q35
               boot_spec("img", "pc", 1, "128M"),
-              suite_spec("mm", "iso"), suite_spec("mm", "img", "q35")]
+              suite_spec("mm", "iso"), suite_spec("mm", "img", "q35"),
+              panic_smp_spec("img", "q35"), panic_smp_spec("iso", "pc")]
     specs += [fault_spec(suite, boot) for suite in FAULT_SUITES for boot in ("img", "iso")]
     return specs
 
