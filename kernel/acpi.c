@@ -355,9 +355,10 @@ static int acpi_root_select(const struct acpi_env *env, const struct acpi_roots 
 	return -EINVAL;
 }
 
-/* First valid table with signature sig listed by the root table. */
+/* First valid table with signature sig listed by the root table: *pa, *table. */
 static int acpi_lookup(const struct acpi_env *env, const struct acpi_roots *roots,
-		       const char sig[4], uint64_t *pa, struct acpi_root *root)
+		       const char sig[4], uint64_t *pa, const struct acpi_sdt **table,
+		       struct acpi_root *root)
 {
 	int rc = acpi_root_select(env, roots, root);
 
@@ -376,7 +377,7 @@ static int acpi_lookup(const struct acpi_env *env, const struct acpi_roots *root
 				    (unsigned long long)entry);
 			continue;
 		}
-		if (memcmp(h->sig, sig, 4) == 0 && acpi_map_table(env, entry, sig)) {
+		if (memcmp(h->sig, sig, 4) == 0 && (*table = acpi_map_table(env, entry, sig))) {
 			*pa = entry;
 			return 0;
 		}
@@ -389,11 +390,12 @@ int acpi_find_table_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t 
 			 const char sig[4], uint64_t *pa, platform_log_fn log)
 {
 	const struct acpi_env env = { read, ctx, log };
+	const struct acpi_sdt *table;
 	struct acpi_root root;
 	struct acpi_roots roots;
 	int rc = acpi_rsdp_decode(&env, rsdp, rsdp_len, &roots);
 
-	return rc ? rc : acpi_lookup(&env, &roots, sig, pa, &root);
+	return rc ? rc : acpi_lookup(&env, &roots, sig, pa, &table, &root);
 }
 
 int acpi_find_table(phys_read_fn read, void *ctx, uint64_t rsdp_pa, const char sig[4],
@@ -622,6 +624,7 @@ int acpi_parse_madt_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t 
 {
 	const struct acpi_env env = { read, ctx, log };
 	struct madt_state st = { .env = &env, .out = out };
+	const struct acpi_sdt *table;
 	const struct acpi_madt *madt;
 	struct acpi_root root;
 	struct acpi_roots roots;
@@ -631,17 +634,15 @@ int acpi_parse_madt_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t 
 	memset(out, 0, sizeof *out);
 	rc = acpi_rsdp_decode(&env, rsdp, rsdp_len, &roots);
 	if (!rc)
-		rc = acpi_lookup(&env, &roots, "APIC", &pa, &root);
+		rc = acpi_lookup(&env, &roots, "APIC", &pa, &table, &root);
 	if (rc)
 		return rc;
-	madt = acpi_read(&env, pa, sizeof *madt);
-	if (!madt || madt->h.length < sizeof *madt) {
+	/* table holds table->length bytes, checksum verified. */
+	if (table->length < sizeof *madt) {
 		acpi_report(&env, "MADT at %#llx: shorter than 44 bytes", (unsigned long long)pa);
 		return -EINVAL;
 	}
-	madt = acpi_read(&env, pa, madt->h.length);     /* validated by acpi_lookup */
-	if (!madt)
-		return -EINVAL;
+	madt = (const struct acpi_madt *)table;
 	out->source = root.source;
 	st.online_capable_defined = madt->h.revision >= MADT_REV_ONLINE_CAPABLE;
 	return madt_parse(&st, madt);

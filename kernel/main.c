@@ -8,9 +8,11 @@
 #include <kernel/ksyms.h>
 #include <kernel/kernel.h>
 #include <kernel/ktest.h>
+#include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/rtc.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/vmm.h>
@@ -73,6 +75,15 @@ static void print_rtc(void)
 		kprintf("rtc: the clock did not settle; no date\n");
 }
 
+/* The rest of boot runs as a thread, so it can sleep and wait like any other. */
+static void kernel_init_thread(void *arg)
+{
+	const struct boot_info *bi = arg;
+
+	ktest_run_from_cmdline(bi->cmdline);
+	kprintf("kestrel: boot complete\n");
+}
+
 void kernel_main(struct boot_info *bi)
 {
 	the_boot_info = bi;
@@ -84,10 +95,10 @@ void kernel_main(struct boot_info *bi)
 	pmm_init(bi);
 	vmm_init(bi);
 	time_init();
+	sched_init_cpu();
 	smp_init();
 	print_rtc();
-	ktest_run_from_cmdline(bi->cmdline);
-	kprintf("kestrel: boot complete, idle\n");
-	for (;;)
-		halt();
+	if (!kthread_create(kernel_init_thread, bi, "kinit"))
+		panic("cannot create the init thread");
+	sched_idle_loop();
 }

@@ -13,7 +13,8 @@
 #define MPC_SIG                 "PCMP"
 #define BDA_EBDA_SEGMENT        0x40E   /* BDA word: real-mode segment of the EBDA */
 #define BDA_BASE_MEM_KIB        0x413   /* BDA word: base memory size in KiB */
-#define BASE_MEM_DEFAULT_KIB    639     /* 4.1: when the BDA does not say */
+/* When the BDA does not say: 640 KiB, so the last KiB starts at 639 KiB (4.1's example). */
+#define BASE_MEM_DEFAULT_KIB    640
 #define MP_SCAN_LEN             1024    /* first/last KiB searched */
 #define BIOS_ROM_START          0xF0000
 #define BIOS_ROM_END            0x100000
@@ -187,7 +188,7 @@ int mp_find_floating(phys_read_fn read, void *ctx, uint64_t *mpf_pa, platform_lo
 	top = base_kib * KIB - MP_SCAN_LEN;
 	if (ebda && mp_scan(&env, ebda, ebda + MP_SCAN_LEN, mpf_pa))
 		return 0;
-	/* Usually the EBDA is that last KiB: do not search (and report) twice. */
+	/* The EBDA may be that last KiB: do not search (and report) twice. */
 	if (top != ebda && mp_scan(&env, top, top + MP_SCAN_LEN, mpf_pa))
 		return 0;
 	if (mp_scan(&env, BIOS_ROM_START, BIOS_ROM_END, mpf_pa))

@@ -22,7 +22,7 @@
 #define MIN_CLASS_SHIFT         4
 #define MAX_SMALL               2048
 #define SLAB_MAX_OBJECTS        256
-#define REDZONE                 (KMALLOC_DEBUG ? 8 : 0)
+#define REDZONE                 (KMALLOC_DEBUG ? 16 : 0) /* keeps payloads 16-byte aligned */
 #define REDZONE_BYTE            0xBB
 #define POISON_BYTE             0x6B
 #define LARGE_BUCKETS           64

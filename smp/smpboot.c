@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <arch/cpu.h>
+#include <arch/fpu.h>
 #include <arch/gdt.h>
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
@@ -21,6 +22,7 @@
 #include <kernel/platform.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/time.h>
@@ -52,6 +54,7 @@ static void timer_tick(struct trap_frame *tf)
 {
 	(void)tf;
 	this_cpu()->ticks++;
+	sched_tick();
 }
 
 static void lapic_error(struct trap_frame *tf)
@@ -94,13 +97,13 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	percpu_set(c);
 	gdt_load(&c->gdt, &c->tss);
 	idt_load();
+	fpu_init_cpu();
 	lapic_init();
+	sched_init_cpu();
 	lapic_timer_start(tick_hz);
 	c->online = true;
 	fetch_add32(&ncpus_online, 1);
-	irq_enable();
-	for (;;)
-		halt();
+	sched_idle_loop();
 }
 
 static bool smp_start_ap(struct cpu *c)

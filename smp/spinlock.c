@@ -78,10 +78,11 @@ static void lock_slow(spinlock_t *l, uint64_t pc)
 
 static void lock_acquired(spinlock_t *l, uint64_t pc)
 {
+	/* lock_depth also keeps the scheduler from preempting a lock holder. */
+	this_cpu()->lock_depth++;
 	if (LOCK_DEBUG) {
 		l->owner_cpu = (int32_t)cpu_id();
 		l->owner_pc = pc;
-		this_cpu()->lock_depth++;
 	}
 }
 
@@ -125,8 +126,8 @@ static void unlock_at(spinlock_t *l, uint64_t pc)
 			      l->name, ksym_lookup(pc, NULL) ? ksym_lookup(pc, NULL) : "?",
 			      cpu_id(), l->locked ? "another CPU holds it" : "it is not held");
 		l->owner_cpu = SPIN_OWNER_NONE;
-		this_cpu()->lock_depth--;
 	}
+	this_cpu()->lock_depth--;
 	raw_spin_unlock(&l->locked);
 }
 

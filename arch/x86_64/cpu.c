@@ -1,10 +1,12 @@
 /* CPU identification (CPUID, SDM vol. 2A) and the boot CPU's descriptor tables. */
 #include <stdint.h>
 #include <arch/cpu.h>
+#include <arch/fpu.h>
 #include <arch/gdt.h>
 #include <arch/stack.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
+#include <kernel/cpu.h>
 #include <kernel/string.h>
 
 #define CPUID_VENDOR            0x00000000
@@ -80,16 +82,48 @@ void cpu_identify(struct cpu_info *ci)
 	cpu_brand(ci);
 }
 
-/* TODO: per-CPU tables move into struct cpu with the SMP issue. */
-static struct gdt_table bsp_gdt;
-static struct tss bsp_tss;
 
 void cpu_early_init(void)
 {
+	struct cpu *bsp = &cpus[0];
+
+	/* The boot CPU runs on the static stacks of arch/x86_64/entry.S. */
 	_Static_assert(IST_COUNT + 1 == STATIC_STACK_COUNT, "a static stack per IST slot");
+	bsp->stack_top = static_stack_top(STATIC_STACK_BOOT);
 	for (int ist = 1; ist <= IST_COUNT; ist++)
-		bsp_tss.ist[ist - 1] = static_stack_top(ist);
-	gdt_load(&bsp_gdt, &bsp_tss);
+		bsp->tss.ist[ist - 1] = bsp->ist_top[ist - 1] = static_stack_top(ist);
+	gdt_load(&bsp->gdt, &bsp->tss);
 	idt_init();
 	cpu_identify(&boot_cpu_info);
+	fpu_init_cpu();
+}
+
+/* ------------------------------------------------------------ FPU / SSE */
+
+#define CR0_EM          (1ul << 2)
+#define CR0_MP          (1ul << 1)
+#define CR0_TS          (1ul << 3)
+#define MXCSR_DEFAULT   0x1F80          /* all exceptions masked */
+#define FXSAVE_MXCSR    24              /* offset in the FXSAVE image */
+
+static uint8_t fpu_clean[512] __attribute__((aligned(16)));
+static bool fpu_clean_ready;
+
+void fpu_init_cpu(void)
+{
+	uint32_t mxcsr = MXCSR_DEFAULT;
+
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	__asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
+	if (!fpu_clean_ready) {
+		fpu_save(fpu_clean);
+		fpu_clean_ready = true;
+	}
+}
+
+void fpu_init_state(uint8_t *area)
+{
+	memcpy(area, fpu_clean, sizeof(fpu_clean));
+	*(uint32_t *)(area + FXSAVE_MXCSR) = MXCSR_DEFAULT;
 }

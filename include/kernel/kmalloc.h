@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Memory aligned to 16 bytes (any type, FXSAVE areas included); NULL when out of memory. */
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 /* Panics, naming the caller, on a double free or a pointer kmalloc never returned. */

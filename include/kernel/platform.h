@@ -86,9 +86,10 @@ struct platform_info {
 #define MP_IOAPIC_ASSUMED_PINS  24
 
 /*
- * Physical memory accessor: a pointer to the `len` bytes at physical `pa`,
- * or NULL when [pa, pa + len) is not (entirely) readable. The kernel passes
- * a direct-map lookup, host tests serve blobs at fake addresses.
+ * Physical memory accessor: a pointer to the `len` bytes at physical `pa`
+ * (any alignment), valid until the parser returns, or NULL when
+ * [pa, pa + len) is not entirely readable. The kernel passes a direct-map
+ * lookup, host tests serve blobs at fake addresses.
  */
 typedef const void *(*phys_read_fn)(uint64_t pa, size_t len, void *ctx);
 

@@ -195,6 +195,8 @@ static const char *test_kmalloc_stress(void)
 			slots[k] = kmalloc(sizes[k]);
 			if (!slots[k])
 				return ktest_fail("kmalloc(%zu) failed", sizes[k]);
+			if ((uint64_t)slots[k] & 15)
+				return ktest_fail("kmalloc(%zu) = %p, not 16-byte aligned", sizes[k], slots[k]);
 			for (size_t b = 0; b < sizes[k]; b++)
 				slots[k][b] = (uint8_t)(k + b);
 		}

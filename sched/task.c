@@ -1,0 +1,156 @@
+/*
+ * Kernel threads: creation on a guarded kernel stack, exit, join (which
+ * reaps: stack and struct are freed), and timed sleep on a deadline list
+ * checked by every CPU's timer tick.
+ */
+#include <stdint.h>
+#include <arch/fpu.h>
+#include <arch/x86.h>
+#include <kernel/atomic.h>
+#include <kernel/cpu.h>
+#include <kernel/kmalloc.h>
+#include <kernel/panic.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/time.h>
+#include <kernel/vmm.h>
+#include <kernel/wait.h>
+
+#define NS_PER_MS       1000000ull
+#define INITIAL_FRAME_WORDS 8   /* 6 callee-saved + trampoline + zero return */
+
+extern const char task_trampoline[];
+
+static volatile uint64_t next_task_id = 1;
+/* Tasks sleeping until a deadline, earliest first. */
+static spinlock_t sleep_lock = SPINLOCK_INIT("sleep_list");
+static struct task *sleep_list;         /* guarded by sleep_lock */
+/* Joiners wait here for any task to become a zombie. */
+static struct wait_queue exit_wq = WAIT_QUEUE_INIT("task_exit");
+
+/*
+ * The new task's stack as context_switch expects it: six callee-saved
+ * registers (zero), then task_trampoline as the return address, then a
+ * zero return address that ends backtraces.
+ */
+static void task_stack_init(struct task *t)
+{
+	uint64_t *sp = (uint64_t *)t->kstack_top;
+
+	*--sp = 0;
+	*--sp = (uint64_t)task_trampoline;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->saved_rsp = (uint64_t)sp;
+}
+
+/* First C code of every kernel thread (from task_trampoline). */
+__attribute__((noreturn)) void task_entry(void)
+{
+	struct task *t = current_task();
+
+	irq_enable();
+	t->fn(t->arg);
+	kthread_exit(0);
+}
+
+struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, uint64_t affinity)
+{
+	struct task *t = kzalloc(sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->kstack_top = kstack_alloc();
+	if (!t->kstack_top) {
+		kfree(t);
+		return NULL;
+	}
+	t->id = fetch_add64(&next_task_id, 1);
+	strlcpy(t->name, name, sizeof(t->name));
+	t->vs = &kernel_space;
+	t->fn = fn;
+	t->arg = arg;
+	t->affinity = affinity;
+	t->cpu = cpu_id();
+	spin_init(&t->lock, "task");
+	fpu_init_state(t->fpu);
+	task_stack_init(t);
+	sched_start(t);
+	return t;
+}
+
+struct task *kthread_create(void (*fn)(void *), void *arg, const char *name)
+{
+	return kthread_create_on(fn, arg, name, CPU_ANY);
+}
+
+void kthread_exit(int64_t status)
+{
+	struct task *t = current_task();
+	uint64_t flags = spin_lock_irqsave(&exit_wq.lock);
+
+	spin_lock(&t->lock);
+	t->exit_status = status;
+	t->state = TASK_ZOMBIE;
+	spin_unlock(&t->lock);
+	spin_unlock_irqrestore(&exit_wq.lock, flags);
+	wake_up_all(&exit_wq);
+	irq_disable();
+	schedule();
+	panic("kthread_exit: zombie '%s' was scheduled again", t->name);
+}
+
+int64_t kthread_join(struct task *t)
+{
+	int64_t status;
+
+	wait_event(&exit_wq, t->state == TASK_ZOMBIE);
+	/* Its last context switch may still be under way on its CPU. */
+	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	status = t->exit_status;
+	kstack_free(t->kstack_top);
+	kfree(t);
+	return status;
+}
+
+void sleep_ns(uint64_t ns)
+{
+	struct task *t = current_task();
+	uint64_t flags = spin_lock_irqsave(&sleep_lock);
+	struct task **pp = &sleep_list;
+
+	t->wake_deadline_ns = time_ns() + ns;
+	while (*pp && (*pp)->wake_deadline_ns <= t->wake_deadline_ns)
+		pp = &(*pp)->wq_next;
+	t->wq_next = *pp;
+	*pp = t;
+	spin_lock(&t->lock);
+	t->state = TASK_SLEEPING;
+	spin_unlock(&t->lock);
+	spin_unlock(&sleep_lock);
+	schedule();
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
+void sleep_ms(uint64_t ms)
+{
+	sleep_ns(ms * NS_PER_MS);
+}
+
+/* From every CPU's timer tick: wake the sleepers whose deadline passed. */
+void sched_wake_sleepers(void)
+{
+	uint64_t now;
+
+	if (!__atomic_load_n(&sleep_list, __ATOMIC_RELAXED) || !spin_trylock(&sleep_lock))
+		return;
+	now = time_ns();
+	while (sleep_list && sleep_list->wake_deadline_ns <= now) {
+		struct task *t = sleep_list;
+		sleep_list = t->wq_next;
+		sched_wake(t);
+	}
+	spin_unlock(&sleep_lock);
+}
