@@ -13,8 +13,8 @@
 #define MPC_SIG                 "PCMP"
 #define BDA_EBDA_SEGMENT        0x40E   /* BDA word: real-mode segment of the EBDA */
 #define BDA_BASE_MEM_KIB        0x413   /* BDA word: base memory size in KiB */
-/* When the BDA does not say: 640 KiB, so the last KiB starts at 639 KiB (4.1's example). */
-#define BASE_MEM_DEFAULT_KIB    640
+/* Real-mode base memory is at most 640 KiB; its last KiB then starts at 639 KiB (4.1). */
+#define BASE_MEM_MAX_KIB        640
 #define MP_SCAN_LEN             1024    /* first/last KiB searched */
 #define BIOS_ROM_START          0xF0000
 #define BIOS_ROM_END            0x100000
@@ -183,8 +183,8 @@ int mp_find_floating(phys_read_fn read, void *ctx, uint64_t *mpf_pa, platform_lo
 	uint64_t base_kib = mp_read_bda16(&env, BDA_BASE_MEM_KIB);
 	uint64_t top;
 
-	if (base_kib == 0)
-		base_kib = BASE_MEM_DEFAULT_KIB;
+	if (base_kib == 0 || base_kib > BASE_MEM_MAX_KIB)      /* BDA absent or garbage */
+		base_kib = BASE_MEM_MAX_KIB;
 	top = base_kib * KIB - MP_SCAN_LEN;
 	if (ebda && mp_scan(&env, ebda, ebda + MP_SCAN_LEN, mpf_pa))
 		return 0;
@@ -244,7 +244,8 @@ static void mp_ioapic(struct mp_state *st, const struct mp_ioapic *e)
 	out->ioapics[out->nioapic] = (struct platform_ioapic){
 		.id = e->id, .addr = e->addr, .gsi_base = out->nioapic * MP_IOAPIC_ASSUMED_PINS,
 	};
-	out->gsi_base_assumed = ++out->nioapic > 1;
+	out->nioapic++;
+	out->gsi_base_assumed = out->nioapic > 1;
 }
 
 static void mp_processor(struct mp_state *st, const struct mp_processor *e)

@@ -5,17 +5,19 @@
 # tests/unit/test_acpi.c and test_mptable.c load at their real addresses.
 #
 # Usage: tools/dump_tables.sh OUTDIR [QEMU ARGS...]
-#   e.g. tools/dump_tables.sh tests/unit/data/pc-smp4  -M pc  -smp 4
-#        tools/dump_tables.sh tests/unit/data/q35-smp4 -M q35 -smp 4
-#        tools/dump_tables.sh tests/unit/data/pc-smp2-max8 -M pc -smp 2,maxcpus=8
-# QEMU boots SeaBIOS with no disk (no image needed): the tables exist once
-# SeaBIOS reaches its boot menu; the script polls the F segment until they
-# appear, then reads everything with the QMP pmemsave command (the
-# monitor's pmemsave).
+# tests/unit/data/ was made with (QEMU 7.2, SeaBIOS 1.16):
+#   tools/dump_tables.sh tests/unit/data/pc-smp4 -M pc -smp 4,sockets=4
+#   tools/dump_tables.sh tests/unit/data/q35-smp4 -M q35 -smp 4
+#   tools/dump_tables.sh tests/unit/data/pc-smp2-max8 -M pc -smp 2,maxcpus=8
+#   tools/dump_tables.sh tests/unit/data/pc-smp8-noacpi -M pc -smp 8,sockets=8 -no-acpi
+# (SeaBIOS lists one MP processor entry per socket, hence sockets=N.)
+# QEMU runs SeaBIOS without a disk; the script polls the F segment until
+# the tables appear, then reads memory with QMP's pmemsave (the monitor
+# command of the same name). Delete OUTDIR first: addresses move.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 out=$1

@@ -103,8 +103,11 @@ typedef void (*platform_log_fn)(void *ctx, const char *fmt, ...)
 
 /*
  * All functions below return 0 or a negative errno and report every
- * failure, and every table or entry they skip, through `log`. The parsers
- * clear *out first; on an error they leave in it what was parsed before.
+ * failure, and every table or entry they skip, through `log` (CPUs the
+ * firmware marks unusable are only counted in skipped_cpus). The parsers
+ * clear *out first; on an error they leave in it what was parsed before
+ * (source is set once the table itself was found valid), so a caller may
+ * still use a partial result when nothing better exists.
  */
 
 /* ACPI 6.x 5.2.5.1: RSDP in the EBDA's first KiB or 0xE0000-0xFFFFF. -ENOENT. */
@@ -122,7 +125,10 @@ int acpi_parse_madt(phys_read_fn read, void *ctx, uint64_t rsdp_pa,
 int acpi_parse_madt_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t rsdp_len,
 			 struct platform_info *out, platform_log_fn log);
 
-/* Physical address of the first valid table with signature sig. -ENOENT. */
+/*
+ * Physical address of the first valid table with signature sig (e.g.
+ * "FACP", "HPET"). -EINVAL: bad RSDP or root table; -ENOENT: none valid.
+ */
 int acpi_find_table(phys_read_fn read, void *ctx, uint64_t rsdp_pa, const char sig[4],
 		    uint64_t *pa, platform_log_fn log);
 int acpi_find_table_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t rsdp_len,

@@ -29,6 +29,7 @@ static struct {
 	int n;
 	void **copies;          /* every buffer read() returned */
 	size_t ncopies, capcopies;
+	int wrapped;            /* requests whose range wraps past 2^64 */
 	char log[LOG_SIZE];
 	size_t loglen;
 	int nlog;
@@ -70,6 +71,8 @@ static struct region *fm_add(uint64_t pa, const void *data, size_t len, const ch
 static const void *fm_read(uint64_t pa, size_t len, void *ctx)
 {
 	(void)ctx;
+	if (pa + len < pa)
+		fm.wrapped++;   /* a naive accessor would compute a bogus range */
 	for (int i = 0; i < fm.n; i++) {
 		struct region *r = &fm.r[i];
 		void *copy;
@@ -131,7 +134,7 @@ static const char *fm_load(const char *config)
 		len = f ? fread(buf, 1, sizeof buf, f) : 0;
 		if (f)
 			fclose(f);
-		if (!len || !fm_add(pa, buf, len, tag)) {
+		if (!len || len == sizeof buf || !fm_add(pa, buf, len, tag)) {  /* empty, big */
 			closedir(dp);
 			UFAIL("cannot load %s", path);
 		}
@@ -627,6 +630,14 @@ static const char *madt_truncated(void)
 	memcpy(madt->data + SDT_LENGTH, &len, 4);
 	UASSERT_EQ(parse(rsdp->pa), -ENOENT);
 	UASSERT(logged("length 20 shorter than its header"));
+	/* A valid table header, but no room for the MADT fields (memory goes on). */
+	len = 40;
+	memcpy(madt->data + SDT_LENGTH, &len, 4);
+	fix_checksum(madt->data, len, SDT_CHECKSUM);
+	UASSERT_EQ(parse(rsdp->pa), -EINVAL);
+	snprintf(want, sizeof want, "acpi: MADT at %#llx: shorter than 44 bytes\n",
+		 (unsigned long long)madt->pa);
+	UASSERT(logged(want));
 	return NULL;
 }
 
@@ -728,10 +739,8 @@ static const char *xsdt_used(void)
 {
 	struct region *xsdt;
 	uint64_t pa = 0;
-	const char *why = install_xsdt(&xsdt);
 
-	if (why)
-		return why;
+	CHECK(install_xsdt(&xsdt));
 	UASSERT_EQ(acpi_find_rsdp(fm_read, NULL, &pa, fm_log), 0);
 	UASSERT_EQ(pa, 0xE0000);
 	UASSERT_EQ(parse(0xE0000), 0);
@@ -740,17 +749,33 @@ static const char *xsdt_used(void)
 	/* Tables only the RSDT lists are not found through the XSDT. */
 	UASSERT_EQ(acpi_find_table(fm_read, NULL, 0xE0000, "FACP", &pa, fm_log), -ENOENT);
 	UASSERT_EQ(acpi_find_table(fm_read, NULL, 0xE0000, "HPET", &pa, fm_log), 0);
-	UASSERT_EQ(pa, fm_tag("HPET")->pa);
+	TAG(hpet, "HPET");
+	UASSERT_EQ(pa, hpet->pa);
 	return NULL;
+}
+
+/* 64-bit entries near the top of the address space must not wrap. */
+static const char *xsdt_entry_wraps(void)
+{
+	struct region *xsdt;
+	struct table t;
+
+	CHECK(install_xsdt(&xsdt));
+	TAG(madt, "APIC");
+	uint64_t list[] = { 0xFFFFFFFFFFFFFFF0ull, madt->pa };
+	make_root(&t, "XSDT", 8, list, 2);
+	memcpy(xsdt->data, t.b, t.n);
+	UASSERT_EQ(parse(0xE0000), 0);
+	UASSERT(logged("acpi: XSDT entry 0 (0xfffffffffffffff0): not readable, skipped\n"));
+	UASSERT_EQ(fm.wrapped, 0);
+	return check_qemu_smp4("ACPI MADT (XSDT)");
 }
 
 static const char *xsdt_bad_falls_back(void)
 {
 	struct region *xsdt;
-	const char *why = install_xsdt(&xsdt);
 
-	if (why)
-		return why;
+	CHECK(install_xsdt(&xsdt));
 	xsdt->data[SDT_CHECKSUM] ^= 0x55;
 	UASSERT_EQ(parse(0xE0000), 0);
 	UASSERT(logged("acpi: XSDT at 0x7f00800: bad checksum, skipped\n"
@@ -769,11 +794,9 @@ static const char *xsdt_bad_falls_back(void)
 static const char *rsdp_v2_bad_ext_checksum(void)
 {
 	struct region *xsdt;
-	const char *why = install_xsdt(&xsdt);
-	struct region *rsdp = fm_tag("RSDP2");
 
-	if (why)
-		return why;
+	CHECK(install_xsdt(&xsdt));
+	TAG(rsdp, "RSDP2");
 	rsdp->data[RSDP_EXT_CHECKSUM] ^= 1;
 	UASSERT_EQ(parse(0xE0000), 0);
 	UASSERT(logged("acpi: RSDP revision 2: bad extended checksum, using the RSDT\n"));
@@ -1078,6 +1101,7 @@ UNIT_MAIN("acpi",
 	  UTEST(madt_entry_length_zero),
 	  UTEST(madt_entry_past_end),
 	  UTEST(xsdt_used),
+	  UTEST(xsdt_entry_wraps),
 	  UTEST(xsdt_bad_falls_back),
 	  UTEST(rsdp_v2_bad_ext_checksum),
 	  UTEST(madt_cpu_flags),

@@ -251,7 +251,7 @@ static const char *test_truncation_every_length(void)
 
 		if (f == 0 && !init_end)
 			init_end = l;
-			if (l < whole && r != -EINVAL)
+		if (l < whole && r != -EINVAL)
 			UFAIL("length %zu: walk gave %d, expected -EINVAL", l, r);
 		if (l >= whole && (r != 0 || entries != 6))
 			UFAIL("length %zu: walk gave %d after %d entries", l, r, entries);
@@ -281,7 +281,7 @@ static const char *test_header_byte_flips(void)
 
 			b.p[i] ^= masks[m];
 			r = walk(&b, &entries);
-					if (r != -EINVAL || entries != 0)
+			if (r != -EINVAL || entries != 0)
 				UFAIL("byte %zu ^ 0x%x: walk gave %d after %d entries",
 				      i, masks[m], r, entries);
 		}
