@@ -48,6 +48,9 @@ $(B)/k/%.c.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
+# This test needs the XMM registers the rest of the kernel never touches.
+$(B)/k/tests/kernel/fpu_tests.c.o: KCFLAGS := $(filter-out -mgeneral-regs-only,$(KCFLAGS)) -msse2
+
 $(B)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
@@ -88,8 +91,62 @@ $(B)/kestrel.lst: $(B)/kestrel.elf
 SHELL := /bin/bash
 
 # ---------------------------------------------------------------- user + initrd
-# >>> user (ring-3 programs and the initrd; see user/)
-INITRD :=
+# >>> user (ring-3 programs and the initrd; see user/README.md)
+# Programs are static ELF64 executables at 0x400000 (user/user.ld) linked
+# against a small libc, libkestrel.a (user/lib, plus the kernel's freestanding
+# printf engine and string functions). The initrd is a deterministic ustar
+# archive of all of them, named without directories.
+# -fno-tree-loop-distribute-patterns: the library's memcpy/memset loops must
+# not be turned into calls to themselves. SSE is allowed in user code (the
+# kernel saves FPU state per task), so no -mgeneral-regs-only here.
+USER_CFLAGS  := -std=gnu11 -ffreestanding -fno-pic -fno-pie -static -nostdlib -mno-red-zone \
+                -O2 -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+                -fno-tree-loop-distribute-patterns -Iinclude -Iuser/include $(WARN) -MMD -MP
+USER_ASFLAGS := -Iinclude -Iuser/include -D__ASSEMBLER__ -MMD -MP
+USER_LDFLAGS := -static -nostdlib -T user/user.ld -z max-page-size=0x1000 -z noexecstack \
+                --build-id=none --orphan-handling=error
+USER_LIB_SRC := $(wildcard user/lib/*.c user/lib/*.S) kernel/format.c kernel/string.c
+USER_LIB_OBJ := $(patsubst %,$(B)/user/%.o,$(filter-out user/lib/crt0.S,$(USER_LIB_SRC)))
+USER_CRT0    := $(B)/user/user/lib/crt0.S.o
+USER_LIB     := $(B)/user/libkestrel.a
+# GCC's own helpers (e.g. __popcountdi2), which -nostdlib leaves out.
+USER_LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
+USER_PROGS   := $(sort $(patsubst user/bin/%.c,%,$(wildcard user/bin/*.c)))
+USER_BINS    := $(addprefix $(B)/user/bin/,$(USER_PROGS))
+USER_PROG_OBJ := $(patsubst %,$(B)/user/user/bin/%.c.o,$(USER_PROGS))
+USER_AR      := $(CROSS_COMPILE)ar
+INITRD       := $(B)/initrd.tar
+# ustar, sorted, fixed times and owners: the same programs give the same bytes.
+INITRD_TAR_FLAGS := --format=ustar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner
+
+$(B)/user/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  UCC     $<"
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(B)/user/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  UAS     $<"
+	$(Q)$(CC) $(USER_ASFLAGS) -c $< -o $@
+
+$(USER_LIB): $(USER_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(USER_AR) rcsD $@ $^
+
+$(B)/user/bin/%: $(B)/user/user/bin/%.c.o $(USER_CRT0) $(USER_LIB) user/user.ld
+	@mkdir -p $(dir $@)
+	@echo "  ULD     $@"
+	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(USER_CRT0) $< $(USER_LIB) $(USER_LIBGCC)
+
+$(INITRD): $(USER_BINS)
+	@echo "  TAR     $@"
+	$(Q)tar $(INITRD_TAR_FLAGS) -C $(B)/user/bin -cf $@ $(USER_PROGS)
+
+# Make would delete these objects as intermediates; keep them for incremental builds.
+.SECONDARY: $(USER_CRT0) $(USER_PROG_OBJ)
+
+user: $(INITRD)
+.PHONY: user
 # <<< user
 
 # >>> boot (our BIOS loader: stage 1, stage 2, raw disk image)

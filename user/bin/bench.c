@@ -1,0 +1,117 @@
+/*
+ * bench: user-side micro-benchmarks in TSC cycles, reported like the
+ * kernel's (kernel/bench.c): "bench: <name>: <median> cycles/<unit> (...)",
+ * the median of BENCH_ROUNDS rounds.
+ */
+#include <stdio.h>
+#include <kestrel.h>
+
+#define BENCH_ROUNDS    15
+
+struct bench {
+	const char *name;
+	const char *unit;
+	uint64_t iterations;            /* per round */
+	bool (*run)(uint64_t iterations);       /* false: the operation failed */
+};
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static bool run_getpid(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (getpid() < 0)
+			return false;
+	return true;
+}
+
+static bool run_yield(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (yield() < 0)
+			return false;
+	return true;
+}
+
+static uint64_t thread_nop(void *arg)
+{
+	return (uintptr_t)arg;
+}
+
+static bool run_thread(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		long tid = thread_create(thread_nop, NULL);
+
+		if (tid < 0 || thread_join((int)tid, NULL) < 0)
+			return false;
+	}
+	return true;
+}
+
+static bool run_spawn(uint64_t n)
+{
+	const char *argv[] = { "hello", "0", NULL };
+
+	for (uint64_t i = 0; i < n; i++) {
+		long pid = spawn("hello", argv);
+		int status;
+
+		if (pid < 0 || wait((int)pid, &status) != pid || !KESTREL_WAIT_EXITED(status))
+			return false;
+	}
+	return true;
+}
+
+static void sort_u64(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+/* Returns false when an operation failed (nothing is reported then). */
+static bool bench_run(const struct bench *b)
+{
+	uint64_t samples[BENCH_ROUNDS];
+
+	for (int r = 0; r < BENCH_ROUNDS; r++) {
+		uint64_t t0 = rdtsc();
+
+		if (!b->run(b->iterations)) {
+			printf("bench: %s: failed\n", b->name);
+			return false;
+		}
+		samples[r] = (rdtsc() - t0) / b->iterations;
+	}
+	sort_u64(samples, BENCH_ROUNDS);
+	printf("bench: %s: %lu cycles/%s (median of %d rounds x %lu; min %lu, max %lu)\n",
+	       b->name, samples[BENCH_ROUNDS / 2], b->unit, BENCH_ROUNDS, b->iterations,
+	       samples[0], samples[BENCH_ROUNDS - 1]);
+	return true;
+}
+
+static const struct bench benches[] = {
+	{ "user null syscall (getpid)", "call", 1000, run_getpid },
+	{ "user yield", "call", 1000, run_yield },
+	{ "user thread create+exit+join", "thread", 20, run_thread },
+	{ "user spawn+exit+wait (hello)", "process", 4, run_spawn },
+};
+
+int main(void)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+		failed += !bench_run(&benches[i]);
+	return failed;
+}
