@@ -53,7 +53,15 @@ static spinlock_t mmio_lock = SPINLOCK_INIT("mmio");
 static uint64_t mmio_next = MMIO_BASE;  /* guarded by mmio_lock */
 
 static spinlock_t kstack_lock = SPINLOCK_INIT("kstack");
-static uint64_t kstack_used[KSTACK_SLOTS / 64];         /* guarded by kstack_lock */
+/* Guarded by kstack_lock: */
+static uint64_t kstack_used[KSTACK_SLOTS / 64];
+/*
+ * Freed stacks kept mapped for reuse: unmapping one costs a TLB shootdown
+ * on every CPU, which made thread creation an IPI storm.
+ */
+#define KSTACK_CACHE    16
+static uint64_t kstack_cache[KSTACK_CACHE];
+static int kstack_cached;
 
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern const char __data_start[], __data_end[], __kernel_end[];
@@ -433,11 +441,18 @@ void vmm_init(const struct boot_info *bi)
 
 /* ------------------------------------------------------------ kernel stacks */
 
+static void kstack_release(uint64_t top);
+
 uint64_t kstack_alloc(void)
 {
 	uint64_t flags = spin_lock_irqsave(&kstack_lock);
 	int slot = -1;
 
+	if (kstack_cached) {
+		uint64_t top = kstack_cache[--kstack_cached];
+		spin_unlock_irqrestore(&kstack_lock, flags);
+		return top;
+	}
 	for (int i = 0; i < KSTACK_SLOTS && slot < 0; i++)
 		if (!(kstack_used[i / 64] & (1ull << (i % 64)))) {
 			kstack_used[i / 64] |= 1ull << (i % 64);
@@ -453,22 +468,20 @@ uint64_t kstack_alloc(void)
 		if (!pa || vmm_map(&kernel_space, base + p * PAGE_SIZE, pa, 1, VM_WRITE) < 0) {
 			if (pa)
 				pmm_free_frame(pa);
-			kstack_free(base + KSTACK_SIZE);        /* frees pages 0..p-1 and the slot */
+			kstack_release(base + KSTACK_SIZE);     /* frees pages 0..p-1 and the slot */
 			return 0;
 		}
 	}
 	return base + KSTACK_SIZE;
 }
 
-void kstack_free(uint64_t top)
+/* Unmap a stack and give back its frames and slot. */
+static void kstack_release(uint64_t top)
 {
 	uint64_t base = top - KSTACK_SIZE;
 	uint64_t slot = (base - PAGE_SIZE - KSTACK_BASE) / KSTACK_STRIDE;
 	uint64_t flags;
 
-	if (base < KSTACK_BASE || slot >= KSTACK_SLOTS ||
-	    base != KSTACK_BASE + slot * KSTACK_STRIDE + PAGE_SIZE)
-		panic("kstack_free(0x%lx): not a kernel stack", top);
 	for (int p = 0; p < KSTACK_PAGES; p++) {
 		uint64_t pa;
 		if (vmm_translate(&kernel_space, base + p * PAGE_SIZE, &pa, NULL)) {
@@ -479,6 +492,41 @@ void kstack_free(uint64_t top)
 	flags = spin_lock_irqsave(&kstack_lock);
 	kstack_used[slot / 64] &= ~(1ull << (slot % 64));
 	spin_unlock_irqrestore(&kstack_lock, flags);
+}
+
+void kstack_free(uint64_t top)
+{
+	uint64_t base = top - KSTACK_SIZE;
+	uint64_t slot = (base - PAGE_SIZE - KSTACK_BASE) / KSTACK_STRIDE;
+	uint64_t flags;
+	bool cached = false;
+
+	if (base < KSTACK_BASE || slot >= KSTACK_SLOTS ||
+	    base != KSTACK_BASE + slot * KSTACK_STRIDE + PAGE_SIZE ||
+	    !(kstack_used[slot / 64] & (1ull << (slot % 64))))
+		panic("kstack_free(0x%lx): not a live kernel stack, from %pS", top,
+		      __builtin_return_address(0));
+	flags = spin_lock_irqsave(&kstack_lock);
+	if (kstack_cached < KSTACK_CACHE) {
+		kstack_cache[kstack_cached++] = top;
+		cached = true;
+	}
+	spin_unlock_irqrestore(&kstack_lock, flags);
+	if (!cached)
+		kstack_release(top);
+}
+
+void kstack_drain_cache(void)
+{
+	for (;;) {
+		uint64_t flags = spin_lock_irqsave(&kstack_lock), top = 0;
+		if (kstack_cached)
+			top = kstack_cache[--kstack_cached];
+		spin_unlock_irqrestore(&kstack_lock, flags);
+		if (!top)
+			return;
+		kstack_release(top);
+	}
 }
 
 bool vmm_is_stack_guard(uint64_t va)

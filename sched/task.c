@@ -87,15 +87,16 @@ struct task *kthread_create(void (*fn)(void *), void *arg, const char *name)
 void kthread_exit(int64_t status)
 {
 	struct task *t = current_task();
-	uint64_t flags = spin_lock_irqsave(&exit_wq.lock);
 
+	/* No preemption from here: a zombie switched out early would never wake its joiner. */
+	irq_disable();
+	spin_lock(&exit_wq.lock);
 	spin_lock(&t->lock);
 	t->exit_status = status;
 	t->state = TASK_ZOMBIE;
 	spin_unlock(&t->lock);
-	spin_unlock_irqrestore(&exit_wq.lock, flags);
+	spin_unlock(&exit_wq.lock);
 	wake_up_all(&exit_wq);
-	irq_disable();
 	schedule();
 	panic("kthread_exit: zombie '%s' was scheduled again", t->name);
 }

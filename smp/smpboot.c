@@ -184,8 +184,9 @@ static void smp_start_aps(void)
 		}
 		t0 = rdtsc();
 		if (smp_start_ap(c)) {
+			c->startup_cycles = rdtsc() - t0;
 			kprintf("cpu %u: APIC id %u online (%lu us)\n", c->id, apic_id,
-				cycles_to_ns(rdtsc() - t0) / 1000);
+				cycles_to_ns(c->startup_cycles) / 1000);
 			ncpus++;
 		} else {
 			kprintf("smp: CPU with APIC id %u did not start; skipped\n", apic_id);

@@ -32,6 +32,7 @@ struct cpu {
 	volatile bool online;
 	uint64_t stack_top;             /* idle/boot stack of this CPU */
 	uint64_t ist_top[IST_COUNT];
+	uint64_t startup_cycles;        /* INIT to online, TSC cycles */
 	struct gdt_table gdt;
 	struct tss tss;
 

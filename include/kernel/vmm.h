@@ -58,6 +58,8 @@ void *vmm_map_mmio(uint64_t pa, uint64_t size);
 /* Returns the stack's top (initial RSP), or 0 when out of memory or slots. */
 uint64_t kstack_alloc(void);
 void kstack_free(uint64_t top);
+/* Unmap the stacks kept for reuse (so frame counts can be compared exactly). */
+void kstack_drain_cache(void);
 /* True if va lies in a guard page (a kernel stack overflowed into it). */
 bool vmm_is_stack_guard(uint64_t va);
 

@@ -8,6 +8,12 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/vmm.h>
+#include <kernel/cpu.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
+#include <kernel/wait.h>
+#include <arch/x86.h>
 
 #define MAP_PAGES       1000
 #define MAP_VA          0x40000000ul
@@ -60,11 +66,160 @@ static void bench_map_unmap(uint64_t n)
 	}
 }
 
+/* ---------------------------------------------------------------- SMP */
+
+static spinlock_t bench_lock = SPINLOCK_INIT("bench");
+
+static void bench_spin_uncontended(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		spin_lock(&bench_lock);
+		spin_unlock(&bench_lock);
+	}
+}
+
+static void ipi_nop(void *arg)
+{
+	(void)arg;
+}
+
+static void bench_ipi_roundtrip(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		smp_call(ncpus - 1, ipi_nop, NULL);
+}
+
+#define CONTENDED_OPS 20000
+static volatile uint32_t contended_cpus;
+static volatile uint64_t contended_counter;
+
+static void contended_worker(void *arg)
+{
+	(void)arg;
+	if (cpu_id() >= contended_cpus)
+		return;
+	for (int i = 0; i < CONTENDED_OPS; i++) {
+		spin_lock(&bench_lock);
+		contended_counter++;
+		spin_unlock(&bench_lock);
+	}
+}
+
+/* Lock+unlock pairs per second of all CPUs together, as cycles per pair. */
+static void bench_contended(uint32_t n)
+{
+	uint64_t samples[BENCH_ROUNDS];
+
+	if (n > ncpus_online)
+		return;
+	contended_cpus = n;
+	for (int r = 0; r < BENCH_ROUNDS; r++) {
+		uint64_t t0 = rdtsc();
+		smp_run_on_all(contended_worker, NULL);
+		samples[r] = (rdtsc() - t0) / ((uint64_t)n * CONTENDED_OPS);
+	}
+	for (int i = 1; i < BENCH_ROUNDS; i++)
+		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
+			uint64_t x = samples[j];
+			samples[j] = samples[j - 1];
+			samples[j - 1] = x;
+		}
+	kprintf("bench: spinlock_contended_%ucpu: %lu cycles/lock+unlock (median of %d rounds x %d per CPU)\n",
+		n, samples[BENCH_ROUNDS / 2], BENCH_ROUNDS, CONTENDED_OPS);
+}
+
+/* ---------------------------------------------------------------- scheduler */
+
+static volatile bool yield_stop;
+
+static void yielder(void *arg)
+{
+	(void)arg;
+	while (!yield_stop)
+		sched_yield();
+}
+
+static struct task *yield_partner;
+
+static void yield_setup(void)
+{
+	yield_stop = false;
+	yield_partner = kthread_create_on(yielder, NULL, "yielder", 1ull << cpu_id());
+	sched_yield();
+}
+
+static void yield_teardown(void)
+{
+	yield_stop = true;
+	kthread_join(yield_partner);
+}
+
+/* Each yield: a switch to the partner and its yield back, two switches. */
+static void bench_yield(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		sched_yield();
+}
+
+static void empty_fn(void *arg)
+{
+	(void)arg;
+}
+
+static void bench_thread_lifecycle(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		kthread_join(kthread_create_on(empty_fn, NULL, "bench", 1ull << cpu_id()));
+}
+
+static struct mutex bench_mutex = MUTEX_INIT("bench");
+
+static void bench_mutex_uncontended(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		mutex_lock(&bench_mutex);
+		mutex_unlock(&bench_mutex);
+	}
+}
+
+uint64_t sched_measure_wakeup(uint32_t target, bool *tick);
+
+static void bench_wakeup(void)
+{
+	uint64_t samples[BENCH_ROUNDS];
+	bool tick;
+
+	if (ncpus_online < 2)
+		return;
+	for (int r = 0; r < BENCH_ROUNDS; r++)
+		samples[r] = sched_measure_wakeup(ncpus - 1, &tick);
+	for (int i = 1; i < BENCH_ROUNDS; i++)
+		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
+			uint64_t x = samples[j];
+			samples[j] = samples[j - 1];
+			samples[j - 1] = x;
+		}
+	kprintf("bench: wakeup_halted_cpu_ipi: %lu cycles (median of %d; create to first run)\n",
+		samples[BENCH_ROUNDS / 2], BENCH_ROUNDS);
+}
+
+static void bench_ap_startup(void)
+{
+	for (uint32_t c = 1; c < ncpus; c++)
+		kprintf("bench: ap_startup_cpu%u: %lu cycles (INIT to online, measured at boot)\n", c,
+			cpus[c].startup_cycles);
+}
+
 static const struct bench benches[] = {
 	{ "pmm_alloc_free_frame", "op", 1000, 0, bench_frame, 0 },
 	{ "kmalloc_kfree_64", "op", 1000, 0, bench_kmalloc_64, 0 },
 	{ "kmalloc_kfree_4096", "op", 1000, 0, bench_kmalloc_4k, 0 },
 	{ "vmm_map_unmap_1000_pages", "1000 pages", 1, map_setup, bench_map_unmap, map_teardown },
+	{ "spinlock_uncontended", "lock+unlock", 10000, 0, bench_spin_uncontended, 0 },
+	{ "ipi_roundtrip", "round trip", 200, 0, bench_ipi_roundtrip, 0 },
+	{ "thread_switch_yield", "2 switches", 1000, yield_setup, bench_yield, yield_teardown },
+	{ "thread_create_run_exit_join", "thread", 200, 0, bench_thread_lifecycle, 0 },
+	{ "mutex_uncontended", "lock+unlock", 10000, 0, bench_mutex_uncontended, 0 },
 };
 
 static void bench_all(void)
@@ -72,6 +227,11 @@ static void bench_all(void)
 	kprintf("bench: guest TSC cycles, median of %d rounds\n", BENCH_ROUNDS);
 	for (unsigned int i = 0; i < ARRAY_SIZE(benches); i++)
 		bench_run(&benches[i]);
+	bench_contended(1);
+	bench_contended(2);
+	bench_contended(4);
+	bench_wakeup();
+	bench_ap_startup();
 	ktest_exit(KTEST_EXIT_PASS);
 }
 KTEST_SUITE_RUN(bench, bench_all);

@@ -243,16 +243,15 @@ static void tlb_both(void *arg)
 
 static const char *test_tlb_shootdown(void)
 {
-	uint64_t pa, top = kstack_alloc();
+	uint64_t pa = pmm_alloc_frame();
+	void *va = pa ? vmm_map_mmio(pa, PAGE_SIZE) : NULL;
 
-	if (!top)
+	if (!va)
 		return ktest_fail("out of memory");
-	/* A kernel VA of our own: the lowest page of a fresh kernel stack slot. */
-	tlb = (struct tlb_test){ .va = top - KSTACK_SIZE };
-	KT_ASSERT(vmm_translate(&kernel_space, tlb.va, &pa, NULL));
+	/* A kernel VA of our own, never handed out again. */
+	tlb = (struct tlb_test){ .va = (uint64_t)va };
 	*(volatile uint64_t *)(tlb.va) = TLB_MAGIC_OLD;
 	smp_run_on_all(tlb_both, &tlb);
-	kstack_free(top);       /* skips the page we unmapped */
 	pmm_free_frame(pa);
 	if (tlb.stale_reads)
 		return ktest_fail("%u reads through a stale translation after unmap returned",
