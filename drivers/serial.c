@@ -6,6 +6,7 @@
 #define COM1_PORT       0x3F8
 #define UART_DATA       0       /* RBR/THR; divisor low when DLAB=1 */
 #define UART_IER        1       /* interrupt enable; divisor high when DLAB=1 */
+#define   IER_RX_AVAILABLE 0x01
 #define UART_FCR        2       /* FIFO control */
 #define   FCR_ENABLE    0x01
 #define   FCR_CLEAR     0x06    /* clear receive and transmit FIFOs */
@@ -74,4 +75,10 @@ int serial_try_getc(void)
 	if (!com1_ok || !(inb(COM1_PORT + UART_LSR) & LSR_DR))
 		return -1;
 	return inb(COM1_PORT + UART_DATA);
+}
+
+void serial_enable_rx_irq(void)
+{
+	if (com1_ok)
+		outb(COM1_PORT + UART_IER, IER_RX_AVAILABLE);
 }

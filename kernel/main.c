@@ -12,6 +12,12 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/rtc.h>
+#include <kernel/proc.h>
+#include <kernel/syscall.h>
+#include <kernel/usercopy.h>
+#include <kernel/cmdline.h>
+#include <kernel/string.h>
+#include <arch/mmu.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -75,13 +81,45 @@ static void print_rtc(void)
 		kprintf("rtc: the clock did not settle; no date\n");
 }
 
+static void find_initrd(const struct boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->module_count; i++)
+		if (strcmp(bi->modules[i].name, "initrd") == 0) {
+			const struct boot_module *m = &bi->modules[i];
+			proc_set_initrd(phys_to_virt(m->start), m->end - m->start);
+			kprintf("initrd: %lu KiB\n", (m->end - m->start) / 1024);
+			return;
+		}
+	kprintf("initrd: none; no user programs\n");
+}
+
+/* Start the first user program (init=NAME on the command line, else "init"). */
+static void start_init(const struct boot_info *bi)
+{
+	char name[KESTREL_NAME_MAX] = "init";
+	char *argv[] = { name };
+	int pid, status;
+
+	cmdline_get(bi->cmdline, "init", name, sizeof(name));
+	pid = proc_spawn(name, 1, argv, NULL);
+	if (pid < 0) {
+		kprintf("kestrel: cannot start '%s' (error %d); idle\n", name, pid);
+		return;
+	}
+	kprintf("kestrel: started '%s' as pid %d\n", name, pid);
+	(void)status;
+}
+
 /* The rest of boot runs as a thread, so it can sleep and wait like any other. */
 static void kernel_init_thread(void *arg)
 {
 	const struct boot_info *bi = arg;
 
+	proc_init();
+	console_input_init();
 	ktest_run_from_cmdline(bi->cmdline);
 	kprintf("kestrel: boot complete\n");
+	start_init(bi);
 }
 
 void kernel_main(struct boot_info *bi)
@@ -96,7 +134,10 @@ void kernel_main(struct boot_info *bi)
 	vmm_init(bi);
 	time_init();
 	sched_init_cpu();
+	syscall_init_cpu();
+	usercopy_init_cpu();
 	smp_init();
+	find_initrd(bi);
 	print_rtc();
 	if (!kthread_create(kernel_init_thread, bi, "kinit"))
 		panic("cannot create the init thread");

@@ -54,3 +54,15 @@ void console_force_unlock(void)
 {
 	raw_spin_unlock(&console_lock);
 }
+
+void console_write_locked(const char *s, unsigned long len)
+{
+	uint64_t flags = read_rflags();
+
+	irq_disable();
+	raw_spin_lock(&console_lock);
+	console_write(s, len);
+	raw_spin_unlock(&console_lock);
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}

@@ -317,6 +317,31 @@ static void free_tables(uint64_t table_pa, int level)
 	pmm_free_frame(table_pa);
 }
 
+/* Free every frame mapped in the user half (the space must not be running anywhere). */
+static void free_user_frames(uint64_t table_pa, int level)
+{
+	uint64_t *t = phys_to_virt(table_pa);
+
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		if (!(t[i] & PTE_P))
+			continue;
+		if (level == 1)
+			pmm_free_frame(t[i] & PTE_ADDR);
+		else if (!(t[i] & PTE_PS))
+			free_user_frames(t[i] & PTE_ADDR, level - 1);
+	}
+}
+
+void vmm_destroy_with_frames(struct vm_space *vs)
+{
+	uint64_t *pml4 = phys_to_virt(vs->pml4);
+
+	for (int i = 0; i < KERNEL_HALF_SLOT; i++)
+		if (pml4[i] & PTE_P)
+			free_user_frames(pml4[i] & PTE_ADDR, PT_LEVELS - 1);
+	vmm_destroy(vs);
+}
+
 void vmm_destroy(struct vm_space *vs)
 {
 	uint64_t *pml4 = phys_to_virt(vs->pml4);

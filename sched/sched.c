@@ -295,7 +295,8 @@ static void sched_adopt_boot_context(struct task *idle, uint64_t stack_top)
 	idle->cpu = c->id;
 	idle->on_cpu = true;
 	idle->kstack_top = stack_top;
-	idle->vs = NULL;                /* idle runs in whatever space is loaded */
+	/* Idle loads the kernel's space: a dead process's tables must not stay live. */
+	idle->vs = &kernel_space;
 	fpu_init_state(idle->fpu);
 	rq->idle = idle;
 	c->current = idle;

@@ -54,7 +54,8 @@ __attribute__((noreturn)) void task_entry(void)
 	kthread_exit(0);
 }
 
-struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, uint64_t affinity)
+struct task *task_create(void (*fn)(void *), void *arg, const char *name, uint64_t affinity,
+			 struct vm_space *vs, struct process *proc)
 {
 	struct task *t = kzalloc(sizeof(*t));
 
@@ -67,7 +68,8 @@ struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, 
 	}
 	t->id = fetch_add64(&next_task_id, 1);
 	strlcpy(t->name, name, sizeof(t->name));
-	t->vs = &kernel_space;
+	t->vs = vs;
+	t->proc = proc;
 	t->fn = fn;
 	t->arg = arg;
 	t->affinity = affinity;
@@ -75,7 +77,15 @@ struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, 
 	spin_init(&t->lock, "task");
 	fpu_init_state(t->fpu);
 	task_stack_init(t);
-	sched_start(t);
+	return t;
+}
+
+struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, uint64_t affinity)
+{
+	struct task *t = task_create(fn, arg, name, affinity, &kernel_space, NULL);
+
+	if (t)
+		sched_start(t);
 	return t;
 }
 

@@ -23,6 +23,8 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/syscall.h>
+#include <kernel/usercopy.h>
 #include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/time.h>
@@ -98,6 +100,8 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	gdt_load(&c->gdt, &c->tss);
 	idt_load();
 	fpu_init_cpu();
+	syscall_init_cpu();
+	usercopy_init_cpu();
 	lapic_init();
 	sched_init_cpu();
 	lapic_timer_start(tick_hz);

@@ -3,6 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/fpu.h>
 #include <arch/gdt.h>
+#include <arch/msr.h>
 #include <arch/stack.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
@@ -126,4 +127,24 @@ void fpu_init_state(uint8_t *area)
 {
 	memcpy(area, fpu_clean, sizeof(fpu_clean));
 	*(uint32_t *)(area + FXSAVE_MXCSR) = MXCSR_DEFAULT;
+}
+
+/* ------------------------------------------------------------ SYSCALL */
+
+#define FMASK_BITS      (RFLAGS_IF | (1ul << 8) /* TF */ | (1ul << 10) /* DF */ | \
+			 (1ul << 14) /* NT */ | (1ul << 18) /* AC */)
+
+extern const char syscall_entry[];
+
+/*
+ * STAR: SYSCALL loads CS = STAR[47:32], SS = that + 8; SYSRET loads
+ * SS = STAR[63:48] + 8 and CS = STAR[63:48] + 16, both with RPL 3, which
+ * is why the GDT has user data before user code (arch/gdt.h).
+ */
+void syscall_init_cpu(void)
+{
+	wrmsr(MSR_STAR, ((uint64_t)(SEL_UDATA - 8 - 3) << 48) | ((uint64_t)SEL_KCODE << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_FMASK, FMASK_BITS);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }

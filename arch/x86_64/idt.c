@@ -46,6 +46,8 @@ void idt_init(void)
 	idt[T_DF].ist = IST_DF;
 	idt[T_NMI].ist = IST_NMI;
 	idt[T_MC].ist = IST_MC;
+	/* int3 from ring 3 raises #BP (debuggers); other `int n` from ring 3 are #GP. */
+	idt[T_BP].type_attr |= GATE_DPL3;
 	idt_load();
 }
 

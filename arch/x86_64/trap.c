@@ -7,6 +7,8 @@
 #include <kernel/cpu.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/proc.h>
+#include <kernel/sched.h>
 #include <kernel/vmm.h>
 
 static const char *const exception_names[T_EXCEPTIONS] = {
@@ -52,14 +54,16 @@ static void trap_describe_pf(const struct trap_frame *tf)
 	uint32_t e = (uint32_t)tf->error;
 
 	kprintf("  CR2=0x%016lx (%s %s, %s mode%s%s)\n", read_cr2(),
-		e & PF_P ? "protection violation on" : "not-present page on",
-		e & PF_I ? "instruction fetch" : e & PF_W ? "write" : "read",
-		e & PF_U ? "user" : "kernel",
-		e & PF_RSVD ? ", reserved bit set" : "",
-		e & PF_I ? ", NX" : "");
+		e & PFERR_P ? "protection violation on" : "not-present page on",
+		e & PFERR_I ? "instruction fetch" : e & PFERR_W ? "write" : "read",
+		e & PFERR_U ? "user" : "kernel",
+		e & PFERR_RSVD ? ", reserved bit set" : "",
+		e & PFERR_I ? ", NX" : "");
 }
 
 static irq_handler_fn irq_handlers[IDT_VECTORS];
+/* Faults in kernel code recovered through the exception table. */
+volatile uint64_t kernel_fixups;
 
 void irq_register(unsigned int vector, irq_handler_fn fn)
 {
@@ -84,11 +88,28 @@ static void irq_dispatch(struct trap_frame *tf)
 		kprintf("trap: unexpected interrupt vector %u on CPU %u\n", v, cpu_id());
 }
 
+/* A fault in ring 3 ends the process, never the kernel (DESIGN.md section 5). */
+static void user_exception(struct trap_frame *tf)
+{
+	if (tf->vector == T_PF && proc_handle_page_fault(read_cr2(), true))
+		return;
+	irq_enable();
+	proc_fault_kill(tf);
+}
+
 /* Called from trap_common with interrupts off. */
 void trap_dispatch(struct trap_frame *tf)
 {
+	bool from_user = tf->cs & 3;
+
 	if (tf->vector >= T_EXCEPTIONS) {
 		irq_dispatch(tf);
+		if (from_user)
+			proc_check_exit();
+		return;
+	}
+	if (from_user && tf->vector != T_NMI && tf->vector != T_MC) {
+		user_exception(tf);
 		return;
 	}
 	if (tf->vector == T_NMI) {
@@ -105,9 +126,15 @@ void trap_dispatch(struct trap_frame *tf)
 	if ((tf->vector == T_DF || tf->vector == T_PF) && vmm_is_stack_guard(read_cr2()))
 		panic_frame(tf, "kernel stack overflow (guard page at 0x%lx hit, %s)",
 			    read_cr2(), trap_name(tf->vector));
-	/* Kernel code that may fault on purpose (probes, user copies). */
-	if ((tf->vector == T_PF || tf->vector == T_GP) && !(tf->cs & 3) && extable_fixup(tf))
+	/* The kernel touching a user stack page not yet grown (copy helpers). */
+	if (tf->vector == T_PF && read_cr2() < USER_SPACE_END && current_proc() &&
+	    proc_handle_page_fault(read_cr2(), false))
 		return;
+	/* Kernel code that may fault on purpose (probes, user copies). */
+	if ((tf->vector == T_PF || tf->vector == T_GP) && extable_fixup(tf)) {
+		kernel_fixups++;
+		return;
+	}
 	if (tf->vector == T_PF)
 		panic_frame(tf, "%s in %s mode, error 0x%lx", trap_name(T_PF),
 			    (tf->cs & 3) ? "user" : "kernel", tf->error);

@@ -5,6 +5,7 @@
  * (SDM vol. 3, 6.13); the others push a 0 so the frame is uniform.
  */
 #include <arch/asm.h>
+#include <arch/msr.h>
 #include <arch/trap.h>
 
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -29,6 +30,29 @@ BEGIN_LOCAL_FUNC(trap_common)
 	pushq %r14
 	pushq %r15
 	cld
+	/*
+	 * GS: from ring 3 the user's GS base is live, swap in the kernel's.
+	 * NMI, #DF and #MC can also hit in kernel mode between SYSCALL and its
+	 * swapgs, so for them the GS base itself decides (a kernel one is
+	 * negative). R12 remembers whether to swap back; it is restored from
+	 * the frame at the end anyway.
+	 */
+	xorl %r12d, %r12d
+	testb $3, TF_CS(%rsp)
+	jnz 1f
+	cmpq $T_NMI, TF_VECTOR(%rsp)
+	je 2f
+	cmpq $T_DF, TF_VECTOR(%rsp)
+	je 2f
+	cmpq $T_MC, TF_VECTOR(%rsp)
+	jne 3f
+2:	movl $MSR_GS_BASE, %ecx
+	rdmsr
+	testl %edx, %edx
+	js 3f
+1:	swapgs
+	movl $1, %r12d
+3:
 	/* Make the interrupted frame the caller's frame so backtraces cross traps. */
 	movq TF_RIP(%rsp), %rax
 	pushq %rax
@@ -37,7 +61,13 @@ BEGIN_LOCAL_FUNC(trap_common)
 	leaq 16(%rsp), %rdi
 	call trap_dispatch
 	addq $16, %rsp
-	popq %r15
+	/* From here on this is also how a new user task first enters ring 3. */
+	.globl trap_return
+trap_return:
+	testl %r12d, %r12d
+	jz 1f
+	swapgs
+1:	popq %r15
 	popq %r14
 	popq %r13
 	popq %r12

@@ -31,11 +31,11 @@
 #define IDT_VECTORS     256
 
 /* Page-fault error code bits (SDM vol. 3, 4.7). */
-#define PF_P    (1u << 0)       /* 0: not present, 1: protection violation */
-#define PF_W    (1u << 1)       /* write access */
-#define PF_U    (1u << 2)       /* user mode */
-#define PF_RSVD (1u << 3)       /* reserved bit set in a paging entry */
-#define PF_I    (1u << 4)       /* instruction fetch */
+#define PFERR_P (1u << 0)       /* 0: not present, 1: protection violation */
+#define PFERR_W    (1u << 1)       /* write access */
+#define PFERR_U    (1u << 2)       /* user mode */
+#define PFERR_RSVD (1u << 3)       /* reserved bit set in a paging entry */
+#define PFERR_I    (1u << 4)       /* instruction fetch */
 
 /* Frame offsets (bytes), in push order reversed: r15 is at the lowest address. */
 #define TF_R15      0
@@ -78,6 +78,8 @@ void trap_print_detail(const struct trap_frame *tf);
 /* Interrupt handlers run with interrupts off, after the EOI. */
 typedef void (*irq_handler_fn)(struct trap_frame *tf);
 void irq_register(unsigned int vector, irq_handler_fn fn);
+/* How many kernel faults the exception table turned into errors. */
+extern volatile uint64_t kernel_fixups;
 #endif
 
 #endif

@@ -12,6 +12,8 @@ void serial_putc(char c);
 bool serial_present(void);
 /* Returns a received byte, or -1 when none is waiting. */
 int serial_try_getc(void);
+/* Interrupt on received data (COM1 IRQ 4). */
+void serial_enable_rx_irq(void);
 
 void vga_init(const struct boot_info *bi);
 bool vga_present(void);

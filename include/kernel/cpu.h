@@ -6,8 +6,6 @@
 #ifndef KERNEL_CPU_H
 #define KERNEL_CPU_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <arch/gdt.h>
 
 #define MAX_CPUS        64
@@ -19,6 +17,9 @@
 #define CPU_OFF_USER_RSP        24      /* scratch: user RSP during syscall entry */
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stdint.h>
+
 struct task;
 
 struct cpu {

@@ -56,6 +56,7 @@ struct task {
 
 	/* Guarded by the wait queue's lock (or the sleep list lock) it waits on: */
 	struct task *wq_next;
+	struct task *reap_next;         /* user threads: the reaper's list */
 	uint64_t wake_deadline_ns;
 
 	/* Owned by the CPU running the task: */
@@ -69,6 +70,9 @@ struct task {
 _Static_assert(offsetof(struct task, saved_rsp) == TASK_OFF_SAVED_RSP, "task.saved_rsp");
 
 /* Kernel threads. The task must be joined; kthread_join frees it. */
+/* Any task: a kernel thread when vs is &kernel_space and proc NULL. Not started. */
+struct task *task_create(void (*fn)(void *), void *arg, const char *name, uint64_t affinity,
+			 struct vm_space *vs, struct process *proc);
 struct task *kthread_create(void (*fn)(void *), void *arg, const char *name);
 struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, uint64_t affinity);
 __attribute__((noreturn)) void kthread_exit(int64_t status);

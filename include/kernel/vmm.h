@@ -31,6 +31,8 @@ void vmm_init(const struct boot_info *bi);
 struct vm_space *vmm_create(void);
 /* Frees the space's user-half page-table pages (not the frames they mapped). */
 void vmm_destroy(struct vm_space *vs);
+/* The same, also freeing every frame mapped in the user half (a process's memory). */
+void vmm_destroy_with_frames(struct vm_space *vs);
 
 /* Map npages 4 KiB pages va -> pa. -EEXIST if any is mapped, -ENOMEM; nothing changes on error. */
 int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags);

@@ -53,7 +53,7 @@ PANIC_SMP_CPUS = 4
 STOPPED_CPU = r"^cpu (\d+) \(APIC id \d+\): stopped by the panic"
 # Suites that need more than a boot's time: test=smp tortures locks on
 # every CPU (about 11 s through our loader on a loaded 2-core TCG host).
-EXTRA_TIME = {"smp": 60.0}
+EXTRA_TIME = {"smp": 60.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0}
 PANIC_LINE = r"^panic: "
 
 
@@ -153,12 +153,17 @@ def panic_smp_spec(boot, machine):
         checks=(victim_after_panic("panic_smp_run"), others_stopped(PANIC_SMP_CPUS)))
 
 
-def suite_spec(suite, boot, machine="pc", smp=1):
-    """A KTAP suite other than boot: all ok, exit 33, no panic."""
+def suite_spec(suite, boot, machine="pc", smp=1, mem="512M", extra=(), tag=""):
+    """A KTAP suite other than boot: all ok, exit 33, no panic; with
+    test=smp the kernel also checks that exactly `smp` CPUs came online,
+    and every boot must report the memory QEMU was given."""
+    words = f"test={suite}" + (f" expect_cpus={smp}" if suite == "smp" else "")
+    name = f"{suite}-{boot}-{machine}-smp{smp}" + ("" if mem == "512M" else f"-{mem}") + tag
     return BootSpec(
-        name=f"{suite}-{boot}-{machine}-smp{smp}", boot=boot, smp=smp, machine=machine,
-        cmdline=f"test={suite}", timeout=TIMEOUT[boot] + EXTRA_TIME.get(suite, 0.0),
-        forbid=(PANIC_LINE,))
+        name=name, boot=boot, smp=smp, mem=mem, machine=machine, cmdline=words,
+        timeout=TIMEOUT[boot] + EXTRA_TIME.get(suite, 0.0), extra=tuple(extra),
+        require=(rf"^smp: {smp} CPUs? online\s*$",),
+        forbid=(PANIC_LINE,), checks=(mem_check(mem, boot),))
 
 
 def matrix():
@@ -172,6 +177,19 @@ def matrix():
               suite_spec("mm", "iso"), suite_spec("mm", "img", "q35"),
               panic_smp_spec("img", "q35"), panic_smp_spec("iso", "pc")]
     specs += [fault_spec(suite, boot) for suite in FAULT_SUITES for boot in ("img", "iso")]
+    # Scheduler and FPU state (issue: scheduler).
+    specs += [suite_spec("sched", "img", "pc", 4), suite_spec("sched", "iso", "q35", 2),
+              suite_spec("fpu", "img", "pc", 2), suite_spec("fpu", "iso", "q35", 1)]
+    # CPU counts, the MP-table path without ACPI (SeaBIOS lists one MP
+    # processor entry per socket), and x2APIC.
+    specs += [suite_spec("smp", "img", "pc", n) for n in (1, 2, 3, 8, 16)]
+    specs += [suite_spec("smp", "img", "pc", 4, extra=("-no-acpi", "-smp", "4,sockets=4"),
+                         tag="-noacpi"),
+              suite_spec("smp", "img", "q35", 4, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic"),
+              suite_spec("smp", "iso", "pc", 2, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic")]
+    # Memory sizes: every frame allocated, checked and freed (issue: memory).
+    specs += [suite_spec("mm", "img", "pc", 1, mem) for mem in ("32M", "1G")]
+    specs += [suite_spec("mm", "iso", "q35", 2, "4G"), suite_spec("mm", "img", "q35", 2, "8G")]
     return specs
 
 

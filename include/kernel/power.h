@@ -1,0 +1,8 @@
+/* Powering the machine off and resetting it (kernel/power.c). */
+#ifndef KERNEL_POWER_H
+#define KERNEL_POWER_H
+
+__attribute__((noreturn)) void power_off(void);
+__attribute__((noreturn)) void power_reboot(void);
+
+#endif

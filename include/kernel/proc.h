@@ -1,0 +1,88 @@
+/*
+ * User processes (DESIGN.md section 5): an address space, its threads
+ * (tasks with proc set), its children, and what its parent's wait() gets.
+ */
+#ifndef KERNEL_PROC_H
+#define KERNEL_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <kernel/spinlock.h>
+#include <kernel/wait.h>
+#include <uapi/kestrel/syscall.h>
+
+#define PROC_MAX                64      /* process table: spawn fails with -EAGAIN beyond */
+#define PROC_MAX_THREADS        32
+#define PROC_MAX_ARGS           16
+#define PROC_ARG_MAX            128     /* bytes per argument, NUL included */
+#define USER_BASE               0x10000ul               /* nothing is mapped below */
+#define USER_STACK_TOP          0x00007FFFFFFFF000ul
+#define USER_STACK_MAX          (8ul << 20)             /* grows on demand up to this */
+#define USER_STACK_LOW          (USER_STACK_TOP - USER_STACK_MAX)
+#define USER_STACK_INITIAL      (4 * 4096ul)
+#define USER_MMAP_BASE          0x0000100000000000ul
+#define USER_MMAP_END           0x0000600000000000ul
+#define USER_BRK_MAX            (1ul << 30)
+
+enum proc_state { PROC_ALIVE, PROC_ZOMBIE };
+
+struct thread_slot {
+	uint64_t tid;                   /* 0: free */
+	struct task *task;
+	bool done;
+	uint64_t value;
+};
+
+struct process {
+	spinlock_t lock;                /* guards everything below but pid and name */
+	int pid;
+	char name[KESTREL_NAME_MAX];
+	struct vm_space *vs;
+	struct process *parent;         /* NULL once the parent is gone */
+	enum proc_state state;
+	bool exiting;                   /* exit or kill under way: threads leave */
+	int exit_status;                /* wait() status, see syscall.h */
+	uint32_t live_threads;          /* not yet exited */
+	uint32_t unreaped_threads;      /* tasks not yet freed */
+	struct thread_slot threads[PROC_MAX_THREADS];
+	uint64_t brk_start, brk;
+	uint64_t mmap_next;
+	uint64_t pages;                 /* user pages mapped */
+	uint64_t cpu_ticks;             /* of exited threads; live ones add theirs */
+};
+
+struct process *current_proc(void);
+void proc_init(void);
+/* Loads `name` from the initrd; returns the pid or a negative errno. */
+int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent);
+/* Waits for a child (pid, or -1 for any) of parent; returns its pid. */
+int proc_wait(struct process *parent, int pid, int *status);
+/* Ends the calling thread's process with a wait() status; does not return. */
+__attribute__((noreturn)) void proc_exit(int status);
+/* Ends only the calling thread. */
+__attribute__((noreturn)) void proc_thread_exit(uint64_t value);
+int proc_kill(int pid, int status);
+/* On the way back to ring 3: leave if the process is going away. */
+void proc_check_exit(void);
+int proc_thread_create(uint64_t entry, uint64_t arg, uint64_t stack_top);
+int proc_thread_join(uint64_t tid, uint64_t *value);
+int proc_list(struct kestrel_proc_info *out, int max);
+uint32_t proc_count(void);
+
+/* Page-fault help for the user half: grows the stack; false if not ours to fix. */
+bool proc_handle_page_fault(uint64_t addr, bool user_mode);
+/* Kill the current process for a CPU exception in ring 3. */
+struct trap_frame;
+__attribute__((noreturn)) void proc_fault_kill(const struct trap_frame *tf);
+
+/* Memory calls. */
+int64_t proc_sbrk(int64_t increment);
+int64_t proc_mmap(uint64_t len, int prot);
+int proc_munmap(uint64_t addr, uint64_t len);
+
+/* Initrd set by boot: where spawn finds programs. */
+void proc_set_initrd(const void *blob, uint64_t size);
+/* Console input (kernel/syscall.c): wake blocked readers (process exit). */
+void console_wake_readers(void);
+
+#endif

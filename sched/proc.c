@@ -1,0 +1,420 @@
+/*
+ * Process lifecycle: spawn, threads, exit, kill, wait, and the reaper that
+ * frees a process's threads and memory once none of them can run again.
+ *
+ * Lock order (extends sched/sched.c): child_wq.lock / thread_wq.lock ->
+ * proc_table_lock -> process.lock -> the scheduler's locks. Wake-ups are
+ * done with no process lock held.
+ */
+#include <stdint.h>
+#include <arch/x86.h>
+#include <kernel/errno.h>
+#include <kernel/kmalloc.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/proc.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/vmm.h>
+
+#include "user.h"
+
+static spinlock_t proc_table_lock = SPINLOCK_INIT("proc_table");
+/* Guarded by proc_table_lock: */
+static struct process *procs[PROC_MAX];
+static int next_pid = 1;
+
+static struct wait_queue reap_wq = WAIT_QUEUE_INIT("reaper");
+/*
+ * One queue for every wait() and one for every thread_join(): a waker
+ * never has to keep a process alive just to reach its queue. Waiters
+ * re-check their own condition.
+ */
+static struct wait_queue child_wq = WAIT_QUEUE_INIT("child_wait");
+static struct wait_queue thread_wq = WAIT_QUEUE_INIT("thread_join");
+static struct task *reap_list;          /* guarded by reap_wq.lock */
+
+struct process *current_proc(void)
+{
+	return current_task()->proc;
+}
+
+uint32_t proc_count(void)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	uint32_t n = 0;
+
+	for (int i = 0; i < PROC_MAX; i++)
+		n += procs[i] != NULL;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return n;
+}
+
+/* A table slot and a pid, or -EAGAIN when the table is full. */
+static int proc_register(struct process *p, struct process *parent)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	int rc = -EAGAIN;
+
+	for (int i = 0; i < PROC_MAX; i++)
+		if (!procs[i]) {
+			procs[i] = p;
+			p->pid = next_pid++;
+			p->parent = parent;
+			rc = 0;
+			break;
+		}
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return rc;
+}
+
+static void proc_unregister(struct process *p)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+
+	for (int i = 0; i < PROC_MAX; i++)
+		if (procs[i] == p)
+			procs[i] = NULL;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+}
+
+static void proc_free(struct process *p)
+{
+	proc_unregister(p);
+	kfree(p);
+}
+
+/* Start a thread of p at entry with rsp and rdi; the caller holds no locks. */
+static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, uint64_t rdi)
+{
+	struct user_start *st = kmalloc(sizeof(*st));
+	struct thread_slot *slot = NULL;
+	struct task *t;
+	uint64_t flags;
+
+	if (!st)
+		return -ENOMEM;
+	*st = (struct user_start){ entry, rsp, rdi };
+	t = task_create(user_task_start, st, p->name, CPU_ANY, p->vs, p);
+	if (!t) {
+		kfree(st);
+		return -ENOMEM;
+	}
+	flags = spin_lock_irqsave(&p->lock);
+	for (int i = 0; i < PROC_MAX_THREADS && !slot; i++)
+		if (!p->threads[i].tid)
+			slot = &p->threads[i];
+	if (!slot || p->exiting) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		kstack_free(t->kstack_top);
+		kfree(t);
+		kfree(st);
+		return p->exiting ? -ESRCH : -EAGAIN;
+	}
+	*slot = (struct thread_slot){ .tid = t->id, .task = t };
+	p->live_threads++;
+	p->unreaped_threads++;
+	spin_unlock_irqrestore(&p->lock, flags);
+	sched_start(t);
+	return (int)t->id;
+}
+
+int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent)
+{
+	struct process *p = kzalloc(sizeof(*p));
+	uint64_t entry, rsp;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	spin_init(&p->lock, "process");
+	strlcpy(p->name, name, sizeof(p->name));
+	p->vs = vmm_create();
+	if (!p->vs) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	rc = user_load_program(p, name, argc, argv, &entry, &rsp);
+	if (rc == 0)
+		rc = proc_register(p, parent);
+	if (rc < 0) {
+		vmm_destroy_with_frames(p->vs);
+		kfree(p);
+		return rc;
+	}
+	rc = proc_start_thread(p, entry, rsp, 0);
+	if (rc < 0) {
+		vmm_destroy_with_frames(p->vs);
+		proc_free(p);
+		return rc;
+	}
+	return p->pid;
+}
+
+/* Wake everything a thread may be blocked on, so it notices its process exiting. */
+static void proc_wake_all(void)
+{
+	wake_up_all(&thread_wq);
+	wake_up_all(&child_wq);
+	console_wake_readers();
+}
+
+/* Mark p as exiting with status unless it already is; true if this call did. */
+static bool proc_begin_exit(struct process *p, int status)
+{
+	uint64_t flags = spin_lock_irqsave(&p->lock);
+	bool first = !p->exiting;
+
+	if (first) {
+		p->exiting = true;
+		p->exit_status = status;
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	if (first)
+		proc_wake_all();
+	return first;
+}
+
+void proc_thread_exit(uint64_t value)
+{
+	struct task *t = current_task();
+	struct process *p = t->proc;
+	uint64_t flags = spin_lock_irqsave(&p->lock);
+
+	for (int i = 0; i < PROC_MAX_THREADS; i++)
+		if (p->threads[i].task == t) {
+			p->threads[i].done = true;
+			p->threads[i].value = value;
+			p->threads[i].task = NULL;
+		}
+	p->live_threads--;
+	p->cpu_ticks += t->ticks;
+	spin_unlock_irqrestore(&p->lock, flags);
+	wake_up_all(&thread_wq);
+	/* The reaper frees this task once it is off the CPU. */
+	flags = spin_lock_irqsave(&reap_wq.lock);
+	t->reap_next = reap_list;
+	reap_list = t;
+	spin_unlock_irqrestore(&reap_wq.lock, flags);
+	wake_up_one(&reap_wq);
+	kthread_exit(0);
+}
+
+void proc_exit(int status)
+{
+	proc_begin_exit(current_proc(), status);
+	proc_thread_exit(0);
+}
+
+void proc_check_exit(void)
+{
+	struct process *p = current_proc();
+
+	if (p && p->exiting)
+		proc_thread_exit(0);
+}
+
+int proc_kill(int pid, int status)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	struct process *p = NULL;
+
+	for (int i = 0; i < PROC_MAX; i++)
+		if (procs[i] && procs[i]->pid == pid && procs[i]->state == PROC_ALIVE)
+			p = procs[i];
+	if (p) {
+		spin_lock(&p->lock);
+		if (!p->exiting) {
+			p->exiting = true;
+			p->exit_status = status;
+		}
+		spin_unlock(&p->lock);
+	}
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	if (!p)
+		return -ESRCH;
+	proc_wake_all();
+	return 0;
+}
+
+/* The last thread is gone: free the memory, then tell the parent (or go). */
+static void proc_finish(struct process *p)
+{
+	struct process *parent;
+	uint64_t flags;
+
+	struct process *dead[PROC_MAX];
+	int ndead = 0;
+
+	vmm_destroy_with_frames(p->vs);
+	p->vs = NULL;
+	flags = spin_lock_irqsave(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		struct process *c = procs[i];
+		if (!c || c->parent != p)
+			continue;
+		c->parent = NULL;               /* a live orphan frees itself when done */
+		if (c->state == PROC_ZOMBIE) {  /* a dead one nobody will wait for */
+			procs[i] = NULL;
+			dead[ndead++] = c;
+		}
+	}
+	spin_lock(&p->lock);
+	if (!p->exiting) {
+		p->exiting = true;
+		p->exit_status = 0;
+	}
+	p->state = PROC_ZOMBIE;
+	spin_unlock(&p->lock);
+	parent = p->parent;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	while (ndead)
+		kfree(dead[--ndead]);
+	if (parent)
+		wake_up_all(&child_wq);
+	else
+		proc_free(p);
+}
+
+/* Zombie orphans left in the table are freed here too (their parent left first). */
+static void reaper(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct task *t;
+		uint64_t flags = spin_lock_irqsave(&reap_wq.lock);
+
+		while (!reap_list)
+			wq_sleep_locked(&reap_wq);
+		t = reap_list;
+		reap_list = t->reap_next;
+		spin_unlock_irqrestore(&reap_wq.lock, flags);
+
+		struct process *p = t->proc;
+		kthread_join(t);
+		flags = spin_lock_irqsave(&p->lock);
+		bool last = --p->unreaped_threads == 0;
+		spin_unlock_irqrestore(&p->lock, flags);
+		if (last)
+			proc_finish(p);
+	}
+}
+
+/* A zombie child of parent (pid, or any when -1); -ECHILD when it has none. */
+static int find_child(struct process *parent, int pid, struct process **zombie)
+{
+	bool any = false;
+
+	*zombie = NULL;
+	for (int i = 0; i < PROC_MAX; i++) {
+		struct process *c = procs[i];
+		if (!c || c->parent != parent || (pid != -1 && c->pid != pid))
+			continue;
+		any = true;
+		if (c->state == PROC_ZOMBIE) {
+			*zombie = c;
+			return 0;
+		}
+	}
+	return any ? 0 : -ECHILD;
+}
+
+int proc_wait(struct process *parent, int pid, int *status)
+{
+	struct process *z;
+	uint64_t flags = spin_lock_irqsave(&child_wq.lock);
+	int rc;
+
+	for (;;) {
+		spin_lock(&proc_table_lock);
+		rc = find_child(parent, pid, &z);
+		if (z)
+			z->parent = NULL;       /* ours now: no one else waits for it */
+		spin_unlock(&proc_table_lock);
+		if (rc < 0 || z)
+			break;
+		if (parent->exiting) {
+			rc = -EINTR;
+			break;
+		}
+		wq_sleep_locked(&child_wq);
+	}
+	spin_unlock_irqrestore(&child_wq.lock, flags);
+	if (rc < 0)
+		return rc;
+	*status = z->exit_status;
+	rc = z->pid;
+	proc_free(z);
+	return rc;
+}
+
+int proc_thread_create(uint64_t entry, uint64_t arg, uint64_t stack_top)
+{
+	if (!user_range_ok_addr(entry) || !user_range_ok_addr(stack_top - 8))
+		return -EFAULT;
+	return proc_start_thread(current_proc(), entry, stack_top, arg);
+}
+
+int proc_thread_join(uint64_t tid, uint64_t *value)
+{
+	struct process *p = current_proc();
+	struct thread_slot *slot = NULL;
+	uint64_t flags = spin_lock_irqsave(&thread_wq.lock);
+	int rc = 0;
+
+	spin_lock(&p->lock);
+	for (int i = 0; i < PROC_MAX_THREADS; i++)
+		if (p->threads[i].tid == tid && p->threads[i].task != current_task())
+			slot = &p->threads[i];
+	spin_unlock(&p->lock);
+	if (!slot) {
+		spin_unlock_irqrestore(&thread_wq.lock, flags);
+		return -ESRCH;
+	}
+	while (!slot->done && !p->exiting)
+		wq_sleep_locked(&thread_wq);
+	spin_lock(&p->lock);
+	if (slot->done) {
+		*value = slot->value;
+		slot->tid = 0;
+	} else {
+		rc = -EINTR;
+	}
+	spin_unlock(&p->lock);
+	spin_unlock_irqrestore(&thread_wq.lock, flags);
+	return rc;
+}
+
+int proc_list(struct kestrel_proc_info *out, int max)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	int n = 0;
+
+	for (int i = 0; i < PROC_MAX && n < max; i++) {
+		struct process *p = procs[i];
+		if (!p)
+			continue;
+		struct kestrel_proc_info *e = &out[n++];
+		memset(e, 0, sizeof(*e));
+		spin_lock(&p->lock);
+		e->pid = p->pid;
+		e->ppid = p->parent ? p->parent->pid : 0;
+		e->threads = p->live_threads;
+		e->state = p->state == PROC_ZOMBIE ? 2 : 0;
+		e->cpu_ticks = p->cpu_ticks;
+		for (int k = 0; k < PROC_MAX_THREADS; k++)
+			if (p->threads[k].task)
+				e->cpu_ticks += p->threads[k].task->ticks;
+		e->mem_pages = p->pages;
+		strlcpy(e->name, p->name, sizeof(e->name));
+		spin_unlock(&p->lock);
+	}
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return n;
+}
+
+void proc_init(void)
+{
+	if (!kthread_create(reaper, NULL, "reaper"))
+		panic("proc: cannot start the reaper");
+}

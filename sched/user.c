@@ -1,0 +1,318 @@
+/*
+ * Ring 3: loading ELF programs from the initrd (every header and segment
+ * checked before anything is mapped), the initial stack with argv, the
+ * first entry through IRETQ, demand-grown stacks, sbrk/mmap, and killing
+ * a process that faults.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/gdt.h>
+#include <arch/mmu.h>
+#include <arch/trap.h>
+#include <arch/x86.h>
+#include <boot/elf.h>
+#include <kernel/errno.h>
+#include <kernel/initrd.h>
+#include <kernel/kmalloc.h>
+#include <kernel/panic.h>
+#include <kernel/pmm.h>
+#include <kernel/printk.h>
+#include <kernel/proc.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/usercopy.h>
+#include <kernel/vmm.h>
+
+#include "user.h"
+
+#define USER_RFLAGS     0x202           /* IF set, IOPL 0 */
+#define PF_FLAG_P       0x1
+#define PF_FLAG_W       0x2
+#define PF_FLAG_I       0x10
+#define T_PAGE_FAULT    14
+
+static const void *initrd_blob;
+static uint64_t initrd_len;
+
+void user_enter(struct trap_frame *tf) __attribute__((noreturn));
+
+void proc_set_initrd(const void *blob, uint64_t size)
+{
+	initrd_blob = blob;
+	initrd_len = size;
+}
+
+bool user_range_ok_addr(uint64_t addr)
+{
+	return user_range_ok(addr, 1);
+}
+
+void user_task_start(void *arg)
+{
+	struct user_start *st = arg;
+	/* On this stack, which ring 3 will not need: entries start at TSS.RSP0. */
+	struct trap_frame tf = {
+		.rip = st->rip, .rsp = st->rsp, .rdi = st->rdi,
+		.cs = SEL_UCODE, .ss = SEL_UDATA, .rflags = USER_RFLAGS,
+	};
+
+	kfree(st);
+	irq_disable();
+	user_enter(&tf);
+}
+
+/* Map one zeroed user page at va; counts it against p. */
+static int map_zero_page(struct process *p, uint64_t va, unsigned int flags)
+{
+	uint64_t pa = pmm_alloc_frame();
+	int rc;
+
+	if (!pa)
+		return -ENOMEM;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	rc = vmm_map(p->vs, va, pa, 1, flags | VM_USER);
+	if (rc < 0) {
+		pmm_free_frame(pa);
+		return rc;
+	}
+	__atomic_fetch_add(&p->pages, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void unmap_free_page(struct process *p, uint64_t va)
+{
+	uint64_t pa;
+
+	if (vmm_translate(p->vs, va, &pa, NULL) && vmm_unmap(p->vs, va, 1)) {
+		pmm_free_frame(pa & PAGE_MASK);
+		__atomic_fetch_sub(&p->pages, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static unsigned int segment_flags(uint32_t p_flags)
+{
+	return (p_flags & PF_W ? VM_WRITE : 0) | (p_flags & PF_X ? VM_EXEC : 0);
+}
+
+/* Everything about the file that can be wrong, before anything is mapped. */
+static int check_user_elf(const char *name, const void *file, uint64_t size, uint64_t *entry)
+{
+	enum elf_status st = elf_check_header(file, size, ET_EXEC);
+	uint64_t lo, hi, e;
+	bool entry_ok = false;
+
+	if (st == ELF_OK)
+		st = elf_check_loads(file, size, false, USER_BASE, USER_MMAP_BASE - 1, &lo, &hi);
+	if (st != ELF_OK) {
+		kprintf("exec: '%s' refused: %s\n", name, elf_strerror(st));
+		return -ENOEXEC;
+	}
+	memcpy(&e, (const uint8_t *)file + offsetof(struct elf64_ehdr, e_entry), sizeof(e));
+	for (uint16_t i = 0; i < elf_phnum(file); i++) {
+		struct elf64_phdr ph;
+		elf_get_phdr(file, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if ((ph.p_vaddr ^ ph.p_offset) & (PAGE_SIZE - 1)) {
+			kprintf("exec: '%s' refused: segment at 0x%lx not page-congruent with its "
+				"file offset\n", name, ph.p_vaddr);
+			return -ENOEXEC;
+		}
+		if ((ph.p_flags & PF_X) && e >= ph.p_vaddr && e < ph.p_vaddr + ph.p_memsz)
+			entry_ok = true;
+	}
+	if (!entry_ok) {
+		kprintf("exec: '%s' refused: entry 0x%lx is not in an executable segment\n", name, e);
+		return -ENOEXEC;
+	}
+	*entry = e;
+	return 0;
+}
+
+/* Copy a segment's bytes into its (already checked) pages. */
+static int load_segment(struct process *p, const uint8_t *file, const struct elf64_phdr *ph,
+			uint64_t *end)
+{
+	unsigned int flags = segment_flags(ph->p_flags);
+	uint64_t start = ph->p_vaddr & PAGE_MASK, stop = ph->p_vaddr + ph->p_memsz;
+
+	for (uint64_t va = start; va < stop; va += PAGE_SIZE) {
+		uint64_t pa;
+		unsigned int old;
+		if (vmm_translate(p->vs, va, &pa, &old)) {
+			/* Two segments share this page: the union of their rights. */
+			vmm_protect(p->vs, va, 1, old | flags | VM_USER);
+		} else {
+			int rc = map_zero_page(p, va, flags);
+			if (rc < 0)
+				return rc;
+			vmm_translate(p->vs, va, &pa, NULL);
+		}
+		/* File bytes that fall in this page. */
+		uint64_t fs = ph->p_vaddr, fe = ph->p_vaddr + ph->p_filesz;
+		uint64_t cs = va > fs ? va : fs, ce = va + PAGE_SIZE < fe ? va + PAGE_SIZE : fe;
+		if (cs < ce)
+			memcpy((uint8_t *)phys_to_virt(pa & PAGE_MASK) + (cs - va),
+			       file + ph->p_offset + (cs - ph->p_vaddr), ce - cs);
+	}
+	if (stop > *end)
+		*end = stop;
+	return 0;
+}
+
+/* argc, argv[], NULL, envp NULL, then the strings, at the top of the stack. */
+static int setup_stack(struct process *p, int argc, char *const argv[], uint64_t *rsp)
+{
+	uint64_t strings = 0, sp, ptrs[PROC_MAX_ARGS];
+	uint8_t *top;
+	uint64_t pa;
+
+	for (uint64_t va = USER_STACK_TOP - USER_STACK_INITIAL; va < USER_STACK_TOP; va += PAGE_SIZE) {
+		int rc = map_zero_page(p, va, VM_WRITE);
+		if (rc < 0)
+			return rc;
+	}
+	vmm_translate(p->vs, USER_STACK_TOP - PAGE_SIZE, &pa, NULL);
+	top = (uint8_t *)phys_to_virt(pa & PAGE_MASK) + PAGE_SIZE;     /* the last page */
+	for (int i = 0; i < argc; i++)
+		strings += strlen(argv[i]) + 1;
+	if (strings + (argc + 3) * 8 + 16 > PAGE_SIZE)
+		return -E2BIG;
+	sp = USER_STACK_TOP;
+	for (int i = argc - 1; i >= 0; i--) {
+		size_t n = strlen(argv[i]) + 1;
+		sp -= n;
+		memcpy(top - (USER_STACK_TOP - sp), argv[i], n);
+		ptrs[i] = sp;
+	}
+	sp &= ~15ul;
+	/* argc + argv + NULL + envp NULL; keep rsp 16-byte aligned at _start. */
+	if ((argc + 3) % 2)
+		sp -= 8;
+	sp -= (uint64_t)(argc + 3) * 8;
+	uint64_t *w = (uint64_t *)(top - (USER_STACK_TOP - sp));
+	w[0] = (uint64_t)argc;
+	for (int i = 0; i < argc; i++)
+		w[1 + i] = ptrs[i];
+	w[1 + argc] = 0;
+	w[2 + argc] = 0;
+	*rsp = sp;
+	return 0;
+}
+
+int user_load_program(struct process *p, const char *name, int argc, char *const argv[],
+		      uint64_t *entry, uint64_t *rsp)
+{
+	const void *file;
+	uint64_t size, end = 0;
+	int rc;
+
+	if (!initrd_blob || initrd_find(initrd_blob, initrd_len, name, &file, &size) < 0)
+		return -ENOENT;
+	rc = check_user_elf(name, file, size, entry);
+	if (rc < 0)
+		return rc;
+	for (uint16_t i = 0; i < elf_phnum(file); i++) {
+		struct elf64_phdr ph;
+		elf_get_phdr(file, i, &ph);
+		if (ph.p_type == PT_LOAD && (rc = load_segment(p, file, &ph, &end)) < 0)
+			return rc;
+	}
+	p->brk_start = p->brk = (end + PAGE_SIZE - 1) & PAGE_MASK;
+	p->mmap_next = USER_MMAP_BASE;
+	return setup_stack(p, argc, argv, rsp);
+}
+
+/* ------------------------------------------------------------ faults */
+
+bool proc_handle_page_fault(uint64_t addr, bool user_mode)
+{
+	struct process *p = current_proc();
+
+	(void)user_mode;
+	if (!p || addr < USER_STACK_LOW || addr >= USER_STACK_TOP)
+		return false;
+	/* Inside the stack region: grow it by the page that was touched. */
+	if (vmm_translate(p->vs, addr, NULL, NULL))
+		return false;
+	return map_zero_page(p, addr & PAGE_MASK, VM_WRITE) == 0;
+}
+
+void proc_fault_kill(const struct trap_frame *tf)
+{
+	struct process *p = current_proc();
+	uint64_t cr2 = read_cr2();
+
+	kprintf("kestrel: process '%s' (pid %d) killed: %s at RIP 0x%lx", p->name, p->pid,
+		trap_name((unsigned int)tf->vector), tf->rip);
+	if (tf->vector == T_PAGE_FAULT) {
+		bool guard = cr2 >= USER_STACK_LOW - PAGE_SIZE && cr2 < USER_STACK_LOW;
+		kprintf(", address 0x%lx (%s %s)%s", cr2,
+			tf->error & PF_FLAG_P ? "protection violation," : "not present,",
+			tf->error & PF_FLAG_I ? "instruction fetch" :
+			tf->error & PF_FLAG_W ? "write" : "read",
+			guard ? ", stack overflow into the guard page" : "");
+	}
+	kprintf("\n");
+	proc_exit(KESTREL_KILL_VECTOR((int)tf->vector) << 8);
+}
+
+/* ------------------------------------------------------------ memory calls */
+
+int64_t proc_sbrk(int64_t increment)
+{
+	struct process *p = current_proc();
+	uint64_t old = p->brk, new = old + (uint64_t)increment;
+
+	if (new < p->brk_start || new > p->brk_start + USER_BRK_MAX || new >= USER_MMAP_BASE)
+		return -ENOMEM;
+	uint64_t old_top = (old + PAGE_SIZE - 1) & PAGE_MASK, new_top = (new + PAGE_SIZE - 1) & PAGE_MASK;
+	for (uint64_t va = old_top; va < new_top; va += PAGE_SIZE)
+		if (map_zero_page(p, va, VM_WRITE) < 0) {
+			for (uint64_t u = old_top; u < va; u += PAGE_SIZE)
+				unmap_free_page(p, u);
+			return -ENOMEM;
+		}
+	for (uint64_t va = new_top; va < old_top; va += PAGE_SIZE)
+		unmap_free_page(p, va);
+	p->brk = new;
+	return (int64_t)old;
+}
+
+int64_t proc_mmap(uint64_t len, int prot)
+{
+	struct process *p = current_proc();
+	uint64_t pages = (len + PAGE_SIZE - 1) / PAGE_SIZE, va;
+	unsigned int flags = (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0);
+
+	if (!len || pages > (USER_MMAP_END - USER_MMAP_BASE) / PAGE_SIZE)
+		return -EINVAL;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+	va = p->mmap_next;
+	if (va + (pages + 1) * PAGE_SIZE > USER_MMAP_END) {
+		spin_unlock_irqrestore(&p->lock, f);
+		return -ENOMEM;
+	}
+	p->mmap_next += (pages + 1) * PAGE_SIZE;        /* an unmapped page between mappings */
+	spin_unlock_irqrestore(&p->lock, f);
+	for (uint64_t i = 0; i < pages; i++)
+		if (map_zero_page(p, va + i * PAGE_SIZE, flags) < 0) {
+			for (uint64_t u = 0; u < i; u++)
+				unmap_free_page(p, va + u * PAGE_SIZE);
+			return -ENOMEM;
+		}
+	return (int64_t)va;
+}
+
+int proc_munmap(uint64_t addr, uint64_t len)
+{
+	struct process *p = current_proc();
+
+	if (!user_range_ok(addr, len))
+		return -EFAULT;
+	if ((addr & ~PAGE_MASK) || !len)
+		return -EINVAL;
+	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE)
+		unmap_free_page(p, va);
+	return 0;
+}
