@@ -100,7 +100,8 @@ static void start_init(const struct boot_info *bi)
 	char *argv[] = { name };
 	int pid, status;
 
-	cmdline_get(bi->cmdline, "init", name, sizeof(name));
+	if (cmdline_get(bi->cmdline, "init", name, sizeof(name)) <= 0)
+		strlcpy(name, "init", sizeof(name));
 	pid = proc_spawn(name, 1, argv, NULL);
 	if (pid < 0) {
 		kprintf("kestrel: cannot start '%s' (error %d); idle\n", name, pid);
