@@ -136,7 +136,9 @@ static int64_t sys_spawn(const struct trap_frame *tf)
 
 	if (!args)
 		return -ENOMEM;
-	if (rc >= 0 && tf->rsi) {
+	if (rc >= 0 && !tf->rsi)
+		rc = -EFAULT;           /* argv is required; argv[0] names the program */
+	if (rc >= 0) {
 		for (; argc < PROC_MAX_ARGS; argc++) {
 			uint64_t ptr;
 			if (copy_from_user(&ptr, tf->rsi + 8ul * argc, sizeof(ptr)) < 0) {
@@ -154,9 +156,6 @@ static int64_t sys_spawn(const struct trap_frame *tf)
 		}
 		if (rc >= 0 && argc == PROC_MAX_ARGS)
 			rc = -E2BIG;
-	} else if (rc >= 0) {
-		strlcpy(args[0], name, PROC_ARG_MAX);
-		argv[argc++] = args[0];
 	}
 	if (rc == -ERANGE)
 		rc = -ENOENT;           /* no program has so long a name */
@@ -172,7 +171,7 @@ static int64_t sys_wait(const struct trap_frame *tf)
 
 	if (!user_range_mapped(tf->rsi, sizeof(int), true))
 		return -EFAULT;
-	pid = proc_wait(current_proc(), (int)tf->rdi, &status);
+	pid = proc_wait(current_proc(), (int)tf->rdi, &status, NULL);
 	if (pid < 0)
 		return pid;
 	return copy_to_user(tf->rsi, &status, sizeof(status)) < 0 ? -EFAULT : pid;

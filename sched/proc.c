@@ -319,7 +319,14 @@ static int find_child(struct process *parent, int pid, struct process **zombie)
 	return any ? 0 : -ECHILD;
 }
 
-int proc_wait(struct process *parent, int pid, int *status)
+struct process *proc_kernel_parent(void)
+{
+	static struct process kernel_parent = { .name = "kernel" };
+
+	return &kernel_parent;
+}
+
+int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks)
 {
 	struct process *z;
 	uint64_t flags = spin_lock_irqsave(&child_wq.lock);
@@ -343,6 +350,8 @@ int proc_wait(struct process *parent, int pid, int *status)
 	if (rc < 0)
 		return rc;
 	*status = z->exit_status;
+	if (ticks)
+		*ticks = z->cpu_ticks;
 	rc = z->pid;
 	proc_free(z);
 	return rc;

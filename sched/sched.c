@@ -37,6 +37,11 @@ struct runqueue {
 	volatile bool need_resched;
 };
 
+#define BALANCE_TICKS   8       /* periodic pull balance, staggered across CPUs */
+#define BALANCE_GAP     2       /* move only when it evens the loads out */
+
+static bool steal_work(uint32_t me, uint32_t min_gap);
+
 static struct runqueue runqueues[MAX_CPUS];
 static uint32_t slice_ticks = DEFAULT_SLICE_TICKS;
 
@@ -231,6 +236,9 @@ void sched_tick(void)
 		return;         /* scheduler not running on this CPU yet */
 	cur->ticks++;
 	sched_wake_sleepers();
+	/* Busy CPUs pull too, now and then: placement at wake-up is only a guess. */
+	if (c->ticks % BALANCE_TICKS == c->id % BALANCE_TICKS && !cur->is_idle)
+		steal_work(c->id, BALANCE_GAP);
 	if (cur->is_idle) {
 		if (runqueues[c->id].nr_ready)
 			runqueues[c->id].need_resched = true;
@@ -242,18 +250,25 @@ void sched_tick(void)
 		schedule();
 }
 
-/* Take one task from the busiest other queue; returns whether one moved. */
-static bool steal_work(uint32_t me)
+/*
+ * Take one waiting task from the busiest other CPU if its load exceeds ours
+ * by at least min_gap; returns whether one moved. Idle CPUs use a gap of 1
+ * (anything waiting), busy ones the periodic balance's gap of 2.
+ */
+static bool steal_work(uint32_t me, uint32_t min_gap)
 {
-	uint32_t victim = UINT32_MAX, most = 0;
+	uint32_t victim = UINT32_MAX, most = 0, mine = cpu_load(me);
 	struct task *t = NULL;
 
-	for (uint32_t c = 0; c < ncpus; c++)
-		if (c != me && runqueues[c].nr_ready > most) {
-			most = runqueues[c].nr_ready;
+	for (uint32_t c = 0; c < ncpus; c++) {
+		uint32_t load = cpu_load(c);
+		if (c != me && runqueues[c].nr_ready && load > most) {
+			most = load;
 			victim = c;
 		}
-	if (victim == UINT32_MAX || !spin_trylock(&runqueues[victim].lock))
+	}
+	if (victim == UINT32_MAX || most < mine + min_gap ||
+	    !spin_trylock(&runqueues[victim].lock))
 		return false;
 	t = rq_take(&runqueues[victim], me);
 	spin_unlock(&runqueues[victim].lock);
@@ -273,7 +288,7 @@ void sched_idle_loop(void)
 
 	for (;;) {
 		irq_disable();
-		if (rq->nr_ready || steal_work(me)) {
+		if (rq->nr_ready || steal_work(me, 1)) {
 			schedule();
 			continue;
 		}

@@ -103,6 +103,8 @@ void trap_dispatch(struct trap_frame *tf)
 	bool from_user = tf->cs & 3;
 
 	if (tf->vector >= T_EXCEPTIONS) {
+		if (from_user)
+			this_cpu()->user_ticks += tf->vector == VEC_TIMER;
 		irq_dispatch(tf);
 		if (from_user)
 			proc_check_exit();

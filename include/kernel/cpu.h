@@ -39,6 +39,7 @@ struct cpu {
 
 	/* Owned by this CPU; read by others only for statistics. */
 	volatile uint64_t ticks;        /* LAPIC timer interrupts */
+	volatile uint64_t user_ticks;   /* ... of them taken in ring 3 */
 	volatile uint64_t ipis_received;
 	volatile uint64_t irqs;
 	uint32_t lock_depth;            /* spinlocks held (debug) */

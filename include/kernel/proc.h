@@ -55,8 +55,10 @@ struct process *current_proc(void);
 void proc_init(void);
 /* Loads `name` from the initrd; returns the pid or a negative errno. */
 int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent);
-/* Waits for a child (pid, or -1 for any) of parent; returns its pid. */
-int proc_wait(struct process *parent, int pid, int *status);
+/* Waits for a child (pid, or -1 for any) of parent; returns its pid. ticks may be NULL. */
+int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks);
+/* A parent for processes the kernel itself starts and waits for (tests). */
+struct process *proc_kernel_parent(void);
 /* Ends the calling thread's process with a wait() status; does not return. */
 __attribute__((noreturn)) void proc_exit(int status);
 /* Ends only the calling thread. */

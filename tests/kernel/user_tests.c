@@ -1,0 +1,196 @@
+/*
+ * test=user: ring 3 from the kernel's side. The kernel spawns programs from
+ * the initrd and checks what wait() returns: exit statuses, the user-side
+ * suites (threads, fault isolation, bad pointers, FPU), every CPU running
+ * ring-3 code, fairness between processes, spawn churn and a fork storm
+ * with everything reclaimed.
+ */
+#include <stdint.h>
+#include <arch/trap.h>
+#include <kernel/cpu.h>
+#include <kernel/errno.h>
+#include <kernel/kernel.h>
+#include <kernel/kmalloc.h>
+#include <kernel/ktest.h>
+#include <kernel/pmm.h>
+#include <kernel/printk.h>
+#include <kernel/proc.h>
+#include <kernel/sched.h>
+#include <kernel/vmm.h>
+
+#define FAIR_PROCS              8
+#define FAIR_MS                 "3000"
+#define FAIR_TOLERANCE_PCT      25
+#define SPREAD_MS               "400"
+#define CHURN_CYCLES            10000
+#define WARMUP_CYCLES           20
+
+/* Spawn argv[0] with argv, wait for it; returns the wait status or a negative errno. */
+static int run(int argc, char *argv[], uint64_t *ticks)
+{
+	int status, pid = proc_spawn(argv[0], argc, argv, proc_kernel_parent());
+
+	if (pid < 0)
+		return pid;
+	if (proc_wait(proc_kernel_parent(), pid, &status, ticks) != pid)
+		return -1;
+	return status;
+}
+
+static const char *expect_exit(char *name, char *arg, int want)
+{
+	char *argv[] = { name, arg };
+	int status = run(arg ? 2 : 1, argv, NULL);
+
+	if (status < 0)
+		return ktest_fail("%s: spawn failed (%d)", name, status);
+	if (!KESTREL_WAIT_EXITED(status) || KESTREL_WAIT_STATUS(status) != want)
+		return ktest_fail("%s: wait status 0x%x, expected exit %d", name, status, want);
+	return NULL;
+}
+
+static const char *test_exit_status_reaches_parent(void)
+{
+	const char *why = expect_exit("hello", "42", 42);
+
+	return why ? why : expect_exit("hello", "0", 0);
+}
+
+static const char *test_bad_program_refused(void)
+{
+	char *argv[] = { "no-such-program" };
+
+	KT_ASSERT(run(1, argv, NULL) == -ENOENT);
+	return NULL;
+}
+
+static const char *test_user_threads(void) { return expect_exit("threads", NULL, 0); }
+static const char *test_fpu_per_task(void) { return expect_exit("fpu", NULL, 0); }
+
+static const char *test_fault_isolation(void)
+{
+	return expect_exit("faults", NULL, 0);
+}
+
+static const char *test_bad_pointers(void)
+{
+	uint64_t fixups = kernel_fixups;
+	const char *why = expect_exit("badptr", NULL, 0);
+
+	kprintf("# user: bad-pointer suite: %lu kernel accesses recovered by fixups, 0 kernel faults\n",
+		kernel_fixups - fixups);
+	return why;
+}
+
+/* One busy process per CPU: every CPU must take timer ticks in ring 3. */
+static const char *test_every_cpu_runs_ring3(void)
+{
+	uint64_t before[MAX_CPUS];
+	int pids[MAX_CPUS], status;
+	char *argv[] = { "spin", SPREAD_MS };
+
+	for (uint32_t c = 0; c < ncpus; c++)
+		before[c] = cpus[c].user_ticks;
+	for (uint32_t c = 0; c < ncpus; c++)
+		pids[c] = proc_spawn("spin", 2, argv, proc_kernel_parent());
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (pids[c] < 0 || proc_wait(proc_kernel_parent(), pids[c], &status, NULL) < 0)
+			return "spawn/wait failed";
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (cpus[c].user_ticks == before[c])
+			return ktest_fail("cpu %u never ran ring-3 code", c);
+	return NULL;
+}
+
+static const char *test_fairness(void)
+{
+	int pids[FAIR_PROCS], status;
+	uint64_t ticks[FAIR_PROCS], sum = 0, mean;
+	char *argv[] = { "spin", FAIR_MS };
+
+	for (int i = 0; i < FAIR_PROCS; i++)
+		pids[i] = proc_spawn("spin", 2, argv, proc_kernel_parent());
+	for (int i = 0; i < FAIR_PROCS; i++) {
+		if (pids[i] < 0 || proc_wait(proc_kernel_parent(), pids[i], &status, &ticks[i]) < 0)
+			return "spawn/wait failed";
+		sum += ticks[i];
+	}
+	mean = sum / FAIR_PROCS;
+	kprintf("# user: %d busy processes on %u CPUs, ticks:", FAIR_PROCS, ncpus_online);
+	for (int i = 0; i < FAIR_PROCS; i++)
+		kprintf(" %lu", ticks[i]);
+	kprintf(" (mean %lu)\n", mean);
+	for (int i = 0; i < FAIR_PROCS; i++) {
+		uint64_t d = ticks[i] > mean ? ticks[i] - mean : mean - ticks[i];
+		if (!ticks[i] || d * 100 > mean * FAIR_TOLERANCE_PCT)
+			return ktest_fail("process %d got %lu ticks, mean %lu", i, ticks[i], mean);
+	}
+	return NULL;
+}
+
+/* Frames and heap after draining the caches that hold memory on purpose. */
+static void snapshot(uint64_t *frames, struct kmalloc_stats *st)
+{
+	kstack_drain_cache();
+	*frames = pmm_free_count();
+	kmalloc_stats(st);
+}
+
+static const char *test_spawn_churn(void)
+{
+	char *argv[] = { "true" };
+	struct kmalloc_stats st0, st1;
+	uint64_t frames0, frames1;
+
+	for (int i = 0; i < WARMUP_CYCLES; i++)
+		run(1, argv, NULL);
+	snapshot(&frames0, &st0);
+	for (int i = 0; i < CHURN_CYCLES; i++) {
+		int status = run(1, argv, NULL);
+		if (status != 0)
+			return ktest_fail("cycle %d: status %d", i, status);
+	}
+	snapshot(&frames1, &st1);
+	kprintf("# user: %d spawn+exit+wait cycles, free frames %lu -> %lu, heap objects %lu -> %lu\n",
+		CHURN_CYCLES, frames0, frames1, st0.allocations, st1.allocations);
+	if (frames1 != frames0 || st1.allocations != st0.allocations)
+		return "memory not back to its baseline";
+	return NULL;
+}
+
+static const char *test_fork_storm(void)
+{
+	struct kmalloc_stats st0, st1;
+	uint64_t frames0, frames1;
+	uint32_t procs = proc_count();
+	const char *why;
+
+	/* The first storm may grow kernel page tables for stacks; they stay. */
+	why = expect_exit("forkstorm", NULL, 0);
+	if (why)
+		return why;
+	snapshot(&frames0, &st0);
+	why = expect_exit("forkstorm", NULL, 0);
+	if (why)
+		return why;
+	snapshot(&frames1, &st1);
+	kprintf("# user: fork storm: free frames %lu -> %lu, heap objects %lu -> %lu\n",
+		frames0, frames1, st0.allocations, st1.allocations);
+	if (proc_count() != procs)
+		return ktest_fail("%u processes left, %u before", proc_count(), procs);
+	if (frames1 != frames0 || st1.allocations != st0.allocations)
+		return "memory not back to its baseline";
+	return NULL;
+}
+
+KTEST_SUITE(user,
+	KTEST_CASE(test_exit_status_reaches_parent),
+	KTEST_CASE(test_bad_program_refused),
+	KTEST_CASE(test_user_threads),
+	KTEST_CASE(test_fpu_per_task),
+	KTEST_CASE(test_fault_isolation),
+	KTEST_CASE(test_bad_pointers),
+	KTEST_CASE(test_every_cpu_runs_ring3),
+	KTEST_CASE(test_fairness),
+	KTEST_CASE(test_spawn_churn),
+	KTEST_CASE(test_fork_storm));
