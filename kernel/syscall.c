@@ -54,17 +54,26 @@ void console_input(const char *s, size_t n)
 	wake_up_all(&console_wq);
 }
 
-static void serial_irq(struct trap_frame *tf)
+/* Drain the UART: a byte left behind would hold its edge-triggered IRQ line high. */
+void console_poll(void)
 {
 	char buf[16];
-	size_t n = 0;
+	size_t n;
 	int c;
 
+	do {
+		n = 0;
+		while (n < sizeof(buf) && (c = serial_try_getc()) >= 0)
+			buf[n++] = (char)(c == '\r' ? '\n' : c);
+		if (n)
+			console_input(buf, n);
+	} while (n == sizeof(buf));
+}
+
+static void serial_irq(struct trap_frame *tf)
+{
 	(void)tf;
-	while (n < sizeof(buf) && (c = serial_try_getc()) >= 0)
-		buf[n++] = (char)(c == '\r' ? '\n' : c);
-	if (n)
-		console_input(buf, n);
+	console_poll();
 }
 
 void console_input_init(void)

@@ -115,8 +115,9 @@ static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, ui
 	p->live_threads++;
 	p->unreaped_threads++;
 	spin_unlock_irqrestore(&p->lock, flags);
+	int tid = (int)t->id;   /* t may run, exit and be freed once started */
 	sched_start(t);
-	return (int)t->id;
+	return tid;
 }
 
 int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent)

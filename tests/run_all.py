@@ -27,6 +27,7 @@ BOOT_PROGRAMS = [
     ("boot matrix", [PY, "tests/boot/test_boot.py"], 900),
     ("gdb", [PY, "tests/boot/gdb_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
+    ("shell", [PY, "tests/boot/test_shell.py"], 300),
 ]
 LOADER_ERRORS = "tests/boot/loader_errors.py"   # optional, written with the loader
 UNIT_TIMEOUT = 120

@@ -53,7 +53,7 @@ PANIC_SMP_CPUS = 4
 STOPPED_CPU = r"^cpu (\d+) \(APIC id \d+\): stopped by the panic"
 # Suites that need more than a boot's time: test=smp tortures locks on
 # every CPU (about 11 s through our loader on a loaded 2-core TCG host).
-EXTRA_TIME = {"smp": 60.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0}
+EXTRA_TIME = {"smp": 90.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0, "user": 240.0}
 PANIC_LINE = r"^panic: "
 
 
@@ -178,8 +178,10 @@ def matrix():
               panic_smp_spec("img", "q35"), panic_smp_spec("iso", "pc")]
     specs += [fault_spec(suite, boot) for suite in FAULT_SUITES for boot in ("img", "iso")]
     # Scheduler and FPU state (issue: scheduler).
-    specs += [suite_spec("sched", "img", "pc", 4), suite_spec("sched", "iso", "q35", 2),
+    specs += [suite_spec("sched", "img", "pc", 4),
               suite_spec("fpu", "img", "pc", 2), suite_spec("fpu", "iso", "q35", 1)]
+    # Ring 3 (issue: user mode): through our loader and through GRUB/UEFI.
+    specs += [suite_spec("user", "img", "pc", 4), suite_spec("user", "uefi", "q35", 2)]
     # CPU counts, the MP-table path without ACPI (SeaBIOS lists one MP
     # processor entry per socket), and x2APIC.
     specs += [suite_spec("smp", "img", "pc", n) for n in (1, 2, 3, 8, 16)]

@@ -7,6 +7,7 @@
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/proc.h>
 #include <kernel/vmm.h>
 #include <kernel/cpu.h>
 #include <kernel/sched.h>
@@ -210,6 +211,16 @@ static void bench_ap_startup(void)
 			cpus[c].startup_cycles);
 }
 
+/* The ring-3 side: user/bin/bench prints its own "bench:" lines. */
+static void bench_user(void)
+{
+	char *argv[] = { "bench" };
+	int status, pid = proc_spawn("bench", 1, argv, proc_kernel_parent());
+
+	if (pid < 0 || proc_wait(proc_kernel_parent(), pid, &status, NULL) < 0 || status != 0)
+		kprintf("bench: user benchmarks failed (pid %d, status 0x%x)\n", pid, status);
+}
+
 static const struct bench benches[] = {
 	{ "pmm_alloc_free_frame", "op", 1000, 0, bench_frame, 0 },
 	{ "kmalloc_kfree_64", "op", 1000, 0, bench_kmalloc_64, 0 },
@@ -232,6 +243,7 @@ static void bench_all(void)
 	bench_contended(4);
 	bench_wakeup();
 	bench_ap_startup();
+	bench_user();
 	ktest_exit(KTEST_EXIT_PASS);
 }
 KTEST_SUITE_RUN(bench, bench_all);

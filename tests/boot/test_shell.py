@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The shell on the serial console, driven the way a person would: boot
+our image with -smp 4, wait for init's workers and the `kestrel> ` prompt,
+type commands on COM1 and check the answers (cpus, ps, run, an unknown
+command), then `halt`. Prints KTAP; on failure the whole serial log."""
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import qemu  # noqa: E402
+
+CPUS = 4
+BOOT_TIMEOUT = 120.0 * harness.TIMEOUT_SCALE     # boot + the workers' ~2 s of work
+ANSWER_TIMEOUT = 30.0 * harness.TIMEOUT_SCALE
+PROMPT = "kestrel> "
+
+# (command typed, regexes its answer must match before the next prompt)
+STEPS = [
+    ("cpus", [rf"^cpus: {CPUS} online"]),
+    ("ps", [r"PID\s+PPID\s+THR", r"^\s*1\s+0\s+\d+\s+\S+\s+\d+\s+\S+\s+init\s*$",
+            r"^\s*\d+\s+1\s+\d+\s+\S+\s+\d+\s+\S+\s+sh\s*$"]),
+    ("run hello 5", [r"hello exited with status 5"]),
+    ("run faulter ud2", [r"killed: #UD"]),
+    ("frobnicate", [r"unknown command 'frobnicate'"]),
+    ("mem", [r"^mem: \d+ MiB total, \d+ MiB free"]),
+]
+
+
+class Console:
+    def __init__(self, proc):
+        self.proc = proc
+        self.log = ""
+
+    def read_until(self, pattern, timeout, start=0):
+        """Read until pattern matches the log from offset start on."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.compile(pattern, re.M).search(self.log, start)
+            if m:
+                return m
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                self.log += chunk.decode("utf-8", errors="replace").replace("\r", "")
+        return None
+
+    def type(self, line):
+        self.proc.stdin.write((line + "\r").encode())
+        self.proc.stdin.flush()
+
+
+def main():
+    argv = qemu.build_argv("img", CPUS, "512M", "pc", image=harness.image_for("img"))
+    print("KTAP version 1\n# suite: shell")
+    print(f"1..{len(STEPS) + 2}")
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    con, failed, n = Console(proc), 0, 0
+    try:
+        n += 1
+        if con.read_until(re.escape(PROMPT), BOOT_TIMEOUT):
+            print(f"ok {n} prompt")
+        else:
+            print(f"not ok {n} prompt # no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
+            failed += 1
+        for cmd, wants in STEPS:
+            n += 1
+            start = len(con.log)
+            con.type(cmd)
+            # The answer is what comes between the typed command and the next prompt.
+            end = con.read_until(re.escape(PROMPT), ANSWER_TIMEOUT, start)
+            answer = con.log[start:end.start()] if end else con.log[start:]
+            missing = [w for w in wants if not re.search(w, answer, re.M)]
+            if end and not missing:
+                print(f"ok {n} {cmd}")
+            else:
+                print(f"not ok {n} {cmd} # missing {missing or 'the next prompt'}")
+                failed += 1
+        n += 1
+        con.type("halt")
+        try:
+            status = proc.wait(timeout=ANSWER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            status = None
+        con.read_until(r"(?!)", 1.0)      # drain what QEMU wrote before it exited
+        if status == qemu.EXIT_PASS and "powering off" in con.log:
+            print(f"ok {n} halt")
+        else:
+            print(f"not ok {n} halt # QEMU status {status}")
+            failed += 1
+    finally:
+        harness.kill_qemu(proc)
+    if failed:
+        print("# ---- serial log ----")
+        for line in con.log.splitlines()[-harness.LOG_TAIL_LINES:]:
+            print("# " + line)
+    print(f"# shell: {n - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
