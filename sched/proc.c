@@ -85,7 +85,8 @@ static void proc_free(struct process *p)
 }
 
 /* Start a thread of p at entry with rsp and rdi; the caller holds no locks. */
-static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, uint64_t rdi)
+static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, uint64_t rdi,
+			     uint64_t affinity)
 {
 	struct user_start *st = kmalloc(sizeof(*st));
 	struct thread_slot *slot = NULL;
@@ -95,7 +96,7 @@ static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, ui
 	if (!st)
 		return -ENOMEM;
 	*st = (struct user_start){ entry, rsp, rdi };
-	t = task_create(user_task_start, st, p->name, CPU_ANY, p->vs, p);
+	t = task_create(user_task_start, st, p->name, affinity, p->vs, p);
 	if (!t) {
 		kfree(st);
 		return -ENOMEM;
@@ -122,6 +123,12 @@ static int proc_start_thread(struct process *p, uint64_t entry, uint64_t rsp, ui
 
 int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent)
 {
+	return proc_spawn_on(name, argc, argv, parent, CPU_ANY);
+}
+
+int proc_spawn_on(const char *name, int argc, char *const argv[], struct process *parent,
+		  uint64_t affinity)
+{
 	struct process *p = kzalloc(sizeof(*p));
 	uint64_t entry, rsp;
 	int rc;
@@ -143,7 +150,7 @@ int proc_spawn(const char *name, int argc, char *const argv[], struct process *p
 		kfree(p);
 		return rc;
 	}
-	rc = proc_start_thread(p, entry, rsp, 0);
+	rc = proc_start_thread(p, entry, rsp, 0, affinity);
 	if (rc < 0) {
 		vmm_destroy_with_frames(p->vs);
 		proc_free(p);
@@ -362,7 +369,7 @@ int proc_thread_create(uint64_t entry, uint64_t arg, uint64_t stack_top)
 {
 	if (!user_range_ok_addr(entry) || !user_range_ok_addr(stack_top - 8))
 		return -EFAULT;
-	return proc_start_thread(current_proc(), entry, stack_top, arg);
+	return proc_start_thread(current_proc(), entry, stack_top, arg, CPU_ANY);
 }
 
 int proc_thread_join(uint64_t tid, uint64_t *value)

@@ -55,6 +55,9 @@ struct process *current_proc(void);
 void proc_init(void);
 /* Loads `name` from the initrd; returns the pid or a negative errno. */
 int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent);
+/* The same with its first thread pinned (affinity: a CPU bit mask). */
+int proc_spawn_on(const char *name, int argc, char *const argv[], struct process *parent,
+		  uint64_t affinity);
 /* Waits for a child (pid, or -1 for any) of parent; returns its pid. ticks may be NULL. */
 int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks);
 /* A parent for processes the kernel itself starts and waits for (tests). */

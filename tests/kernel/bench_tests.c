@@ -219,6 +219,14 @@ static void bench_user(void)
 
 	if (pid < 0 || proc_wait(proc_kernel_parent(), pid, &status, NULL) < 0 || status != 0)
 		kprintf("bench: user benchmarks failed (pid %d, status 0x%x)\n", pid, status);
+	/* Two processes pinned to one CPU yielding to each other: switches with CR3 writes. */
+	char *yargv[] = { "yielder", "20000" };
+	uint64_t cpu = 1ull << (ncpus - 1);
+	int a = proc_spawn_on("yielder", 2, yargv, proc_kernel_parent(), cpu);
+	int b = proc_spawn_on("yielder", 2, yargv, proc_kernel_parent(), cpu);
+	if (a < 0 || b < 0 || proc_wait(proc_kernel_parent(), a, &status, NULL) < 0 ||
+	    proc_wait(proc_kernel_parent(), b, &status, NULL) < 0)
+		kprintf("bench: process yield benchmark failed\n");
 }
 
 static const struct bench benches[] = {

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <arch/trap.h>
 #include <kernel/cpu.h>
+#include <kernel/format.h>
+#include <kernel/time.h>
 #include <kernel/errno.h>
 #include <kernel/kernel.h>
 #include <kernel/kmalloc.h>
@@ -21,6 +23,7 @@
 #define FAIR_PROCS              8
 #define FAIR_MS                 "3000"
 #define FAIR_TOLERANCE_PCT      25
+#define FAIR_START_DELAY_MS     1500
 #define SPREAD_MS               "400"
 #define CHURN_CYCLES            10000
 #define WARMUP_CYCLES           20
@@ -65,6 +68,7 @@ static const char *test_bad_program_refused(void)
 }
 
 static const char *test_user_threads(void) { return expect_exit("threads", NULL, 0); }
+static const char *test_unknown_syscalls(void) { return expect_exit("sysnum", NULL, 0); }
 static const char *test_fpu_per_task(void) { return expect_exit("fpu", NULL, 0); }
 
 static const char *test_fault_isolation(void)
@@ -106,10 +110,13 @@ static const char *test_fairness(void)
 {
 	int pids[FAIR_PROCS], status;
 	uint64_t ticks[FAIR_PROCS], sum = 0, mean;
-	char *argv[] = { "spin", FAIR_MS };
+	char start[24];
+	char *argv[] = { "spin", FAIR_MS, start };
 
+	/* All start together, well after the last spawn even on a slow host. */
+	ksnprintf(start, sizeof(start), "%lu", time_ns() + FAIR_START_DELAY_MS * 1000000ul);
 	for (int i = 0; i < FAIR_PROCS; i++)
-		pids[i] = proc_spawn("spin", 2, argv, proc_kernel_parent());
+		pids[i] = proc_spawn("spin", 3, argv, proc_kernel_parent());
 	for (int i = 0; i < FAIR_PROCS; i++) {
 		if (pids[i] < 0 || proc_wait(proc_kernel_parent(), pids[i], &status, &ticks[i]) < 0)
 			return "spawn/wait failed";
@@ -187,6 +194,7 @@ KTEST_SUITE(user,
 	KTEST_CASE(test_exit_status_reaches_parent),
 	KTEST_CASE(test_bad_program_refused),
 	KTEST_CASE(test_user_threads),
+	KTEST_CASE(test_unknown_syscalls),
 	KTEST_CASE(test_fpu_per_task),
 	KTEST_CASE(test_fault_isolation),
 	KTEST_CASE(test_bad_pointers),
