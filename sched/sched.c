@@ -174,6 +174,14 @@ static void switch_to(struct task *prev, struct task *next)
 	/* It may still be switching out on the CPU it ran on before. */
 	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	/*
+	 * Only now RUNNING: until its old CPU finished switching it out, that
+	 * CPU's schedule() may still look at its state, and RUNNING there
+	 * would mean "preempted, queue it again".
+	 */
+	spin_lock(&next->lock);
+	next->state = TASK_RUNNING;
+	spin_unlock(&next->lock);
 	next->on_cpu = true;
 	next->cpu = c->id;
 	next->ran_on |= 1ull << c->id;
@@ -211,7 +219,8 @@ void schedule(void)
 	next = rq_take(rq, c->id);
 	if (!next)
 		next = rq->idle;
-	next->state = TASK_RUNNING;
+	if (next == prev || next->is_idle)
+		next->state = TASK_RUNNING;     /* others: in switch_to, see there */
 	spin_unlock(&rq->lock);
 	spin_unlock(&prev->lock);
 
@@ -302,8 +311,8 @@ static void sched_adopt_boot_context(struct task *idle, uint64_t stack_top)
 	struct cpu *c = this_cpu();
 	struct runqueue *rq = &runqueues[c->id];
 
-	spin_init(&rq->lock, "runqueue");
-	spin_init(&idle->lock, "task");
+	spin_init_level(&rq->lock, "runqueue", LOCK_LEVEL_RUNQUEUE);
+	spin_init_level(&idle->lock, "task", LOCK_LEVEL_TASK);
 	idle->is_idle = true;
 	idle->state = TASK_RUNNING;
 	idle->affinity = 1ull << c->id;

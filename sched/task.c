@@ -23,7 +23,7 @@ extern const char task_trampoline[];
 
 static volatile uint64_t next_task_id = 1;
 /* Tasks sleeping until a deadline, earliest first. */
-static spinlock_t sleep_lock = SPINLOCK_INIT("sleep_list");
+static spinlock_t sleep_lock = SPINLOCK_INIT_LEVEL("sleep_list", LOCK_LEVEL_WAITQUEUE);
 static struct task *sleep_list;         /* guarded by sleep_lock */
 /* Joiners wait here for any task to become a zombie. */
 static struct wait_queue exit_wq = WAIT_QUEUE_INIT("task_exit");
@@ -74,7 +74,7 @@ struct task *task_create(void (*fn)(void *), void *arg, const char *name, uint64
 	t->arg = arg;
 	t->affinity = affinity;
 	t->cpu = cpu_id();
-	spin_init(&t->lock, "task");
+	spin_init_level(&t->lock, "task", LOCK_LEVEL_TASK);
 	fpu_init_state(t->fpu);
 	task_stack_init(t);
 	return t;

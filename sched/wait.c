@@ -16,7 +16,7 @@
 
 void wq_init(struct wait_queue *wq, const char *name)
 {
-	spin_init(&wq->lock, name);
+	spin_init_level(&wq->lock, name, LOCK_LEVEL_WAITQUEUE);
 	wq->head = wq->tail = NULL;
 }
 

@@ -33,6 +33,52 @@ void spin_init(spinlock_t *l, const char *name)
 	*l = (spinlock_t)SPINLOCK_INIT(name);
 }
 
+void spin_init_level(spinlock_t *l, const char *name, uint32_t level)
+{
+	*l = (spinlock_t)SPINLOCK_INIT_LEVEL(name, level);
+}
+
+/* Levelled locks this CPU holds, for the lock-order check. */
+struct held_locks {
+	const spinlock_t *lock[LOCK_MAX_HELD];
+	uint32_t count;
+};
+static struct held_locks held[MAX_CPUS];
+
+static void order_check(const spinlock_t *l, uint64_t pc)
+{
+	struct held_locks *h = &held[cpu_id()];
+
+	if (!LOCK_DEBUG || l->level == LOCK_LEVEL_NONE)
+		return;
+	for (uint32_t i = 0; i < h->count; i++)
+		if (h->lock[i]->level >= l->level)
+			panic("lock order: '%s' (level %u) taken at %pS while holding '%s' (level %u, "
+			      "taken at %pS)", l->name, l->level, (void *)pc, h->lock[i]->name,
+			      h->lock[i]->level, (void *)h->lock[i]->owner_pc);
+}
+
+static void order_push(const spinlock_t *l)
+{
+	struct held_locks *h = &held[cpu_id()];
+
+	if (LOCK_DEBUG && l->level != LOCK_LEVEL_NONE && h->count < LOCK_MAX_HELD)
+		h->lock[h->count++] = l;
+}
+
+static void order_pop(const spinlock_t *l)
+{
+	struct held_locks *h = &held[cpu_id()];
+
+	if (!LOCK_DEBUG || l->level == LOCK_LEVEL_NONE)
+		return;
+	for (uint32_t i = h->count; i-- > 0; )
+		if (h->lock[i] == l) {
+			h->lock[i] = h->lock[--h->count];
+			return;
+		}
+}
+
 bool spin_held_by_me(const spinlock_t *l)
 {
 	return l->locked && l->owner_cpu == (int32_t)cpu_id();
@@ -97,9 +143,11 @@ static void lock_check_recursion(spinlock_t *l, uint64_t pc)
 static void lock_at(spinlock_t *l, uint64_t pc)
 {
 	lock_check_recursion(l, pc);
+	order_check(l, pc);
 	if (!raw_spin_trylock(&l->locked))
 		lock_slow(l, pc);
 	lock_acquired(l, pc);
+	order_push(l);
 }
 
 void spin_lock(spinlock_t *l)
@@ -114,7 +162,9 @@ bool spin_trylock(spinlock_t *l)
 	lock_check_recursion(l, pc);
 	if (!raw_spin_trylock(&l->locked))
 		return false;
+	/* A trylock cannot deadlock, so it may go against the order; still tracked. */
 	lock_acquired(l, pc);
+	order_push(l);
 	return true;
 }
 
@@ -127,6 +177,7 @@ static void unlock_at(spinlock_t *l, uint64_t pc)
 			      cpu_id(), l->locked ? "another CPU holds it" : "it is not held");
 		l->owner_cpu = SPIN_OWNER_NONE;
 	}
+	order_pop(l);
 	this_cpu()->lock_depth--;
 	raw_spin_unlock(&l->locked);
 }

@@ -77,3 +77,18 @@ void platform_discover(const struct boot_info *bi, struct platform_info *pi, uin
 	kprintf("platform: %s: %u CPUs, %u I/O APICs, %u IRQ overrides%s\n", pi->source,
 		pi->ncpu, pi->nioapic, pi->noverride, pi->skipped_cpus ? " (some CPUs skipped)" : "");
 }
+
+/* Physical address of ACPI table sig (e.g. "FACP"), found the way discovery found the MADT. */
+int platform_acpi_table(const struct boot_info *bi, const char sig[4], uint64_t *pa)
+{
+	uint64_t rsdp;
+
+	if (bi->rsdp_length)
+		return acpi_find_table_rsdp(direct_read, NULL, bi->rsdp, bi->rsdp_length, sig, pa,
+					    NULL);
+	if (bi->rsdp_addr)
+		return acpi_find_table(direct_read, NULL, bi->rsdp_addr, sig, pa, NULL);
+	if (acpi_find_rsdp(direct_read, NULL, &rsdp, NULL) < 0)
+		return -1;
+	return acpi_find_table(direct_read, NULL, rsdp, sig, pa, NULL);
+}

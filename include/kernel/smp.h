@@ -15,6 +15,9 @@ struct boot_info;
 /* ACPI MADT, else MP table, else the boot CPU alone (arch/x86_64/platform.c). */
 void platform_discover(const struct boot_info *bi, struct platform_info *pi, uint32_t bsp_apic_id);
 
+/* Physical address of an ACPI table by signature; negative if there is none. */
+int platform_acpi_table(const struct boot_info *bi, const char sig[4], uint64_t *pa);
+
 /* Discover CPUs and interrupt controllers, bring up the APICs and start every AP. */
 void smp_init(void);
 const struct platform_info *smp_platform(void);

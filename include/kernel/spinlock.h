@@ -19,16 +19,31 @@
 
 #define SPIN_OWNER_NONE (-1)
 
+/*
+ * Lock levels for the documented lock order (sched/sched.c): a lock may be
+ * taken only while every levelled lock this CPU holds has a lower level.
+ * LOCK_LEVEL_NONE locks are not checked.
+ */
+#define LOCK_LEVEL_NONE         0
+#define LOCK_LEVEL_WAITQUEUE    1       /* wait queues, sleep list */
+#define LOCK_LEVEL_TASK         2       /* task.lock */
+#define LOCK_LEVEL_RUNQUEUE     3       /* runqueue.lock */
+#define LOCK_MAX_HELD           16      /* per CPU, for the order check */
+
 typedef struct spinlock {
 	volatile uint32_t locked;       /* 0 free, 1 held */
 	int32_t owner_cpu;              /* debug: SPIN_OWNER_NONE when free */
 	uint64_t owner_pc;              /* debug: where it was taken */
 	const char *name;
+	uint32_t level;                 /* LOCK_LEVEL_* */
 } spinlock_t;
 
-#define SPINLOCK_INIT(n) { .locked = 0, .owner_cpu = SPIN_OWNER_NONE, .owner_pc = 0, .name = (n) }
+#define SPINLOCK_INIT_LEVEL(n, lvl) { .locked = 0, .owner_cpu = SPIN_OWNER_NONE, \
+	.owner_pc = 0, .name = (n), .level = (lvl) }
+#define SPINLOCK_INIT(n) SPINLOCK_INIT_LEVEL(n, LOCK_LEVEL_NONE)
 
 void spin_init(spinlock_t *l, const char *name);
+void spin_init_level(spinlock_t *l, const char *name, uint32_t level);
 void spin_lock(spinlock_t *l);
 bool spin_trylock(spinlock_t *l);
 void spin_unlock(spinlock_t *l);

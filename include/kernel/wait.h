@@ -17,7 +17,7 @@ struct wait_queue {
 	struct task *head, *tail;       /* guarded by lock */
 };
 
-#define WAIT_QUEUE_INIT(n) { .lock = SPINLOCK_INIT(n), .head = 0, .tail = 0 }
+#define WAIT_QUEUE_INIT(n) { .lock = SPINLOCK_INIT_LEVEL(n, LOCK_LEVEL_WAITQUEUE), .head = 0, .tail = 0 }
 void wq_init(struct wait_queue *wq, const char *name);
 /* Caller holds wq->lock with interrupts off; sleeps, returns with it held again. */
 void wq_sleep_locked(struct wait_queue *wq);

@@ -46,6 +46,7 @@ FAULT_SUITES = {
     "double_free": ((r"(?i)double free",), "ktest_double_free", None),
     "lock_recursion": ((r"(?i)recursive acquisition",), "ktest_lock_twice", None),
     "lock_unheld": ((r"(?i)not held",), "ktest_unlock_unheld", None),
+    "lock_order": ((r"lock order: 'ktest_wq_level'",), "ktest_lock_out_of_order", None),
 }
 # test=panic_smp: a panic with every CPU online stops all the others, and
 # each one reports where it was stopped (DESIGN.md section 3/ panic()).
@@ -198,10 +199,12 @@ def matrix():
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--only", metavar="REGEX", help="run the boots whose name matches")
+    p.add_argument("--exclude", metavar="REGEX", help="skip the boots whose name matches")
     p.add_argument("--jobs", type=int, help=f"parallel boots (default {harness.DEFAULT_JOBS})")
     p.add_argument("--list", action="store_true", help="list the boots and exit")
     args = p.parse_args()
-    specs = [s for s in matrix() if not args.only or re.search(args.only, s.name)]
+    specs = [s for s in matrix() if (not args.only or re.search(args.only, s.name)) and
+             (not args.exclude or not re.search(args.exclude, s.name))]
     if args.list:
         for s in specs:
             print(s.name)

@@ -346,3 +346,22 @@ static void panic_smp_run(void)
 	panic("ktest: deliberate panic with %u CPUs online", ncpus_online);
 }
 KTEST_SUITE_RUN(panic_smp, panic_smp_run);
+
+/* test=lock_order: a wait-queue lock taken under a run-queue-level lock panics. */
+static spinlock_t order_inner = SPINLOCK_INIT_LEVEL("ktest_rq_level", LOCK_LEVEL_RUNQUEUE);
+static spinlock_t order_outer = SPINLOCK_INIT_LEVEL("ktest_wq_level", LOCK_LEVEL_WAITQUEUE);
+
+__attribute__((noinline)) void ktest_lock_out_of_order(void)
+{
+	spin_lock(&order_inner);
+	spin_lock(&order_outer);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void lock_order_run(void)
+{
+	kprintf("ktest: taking locks against the documented order, expecting a panic\n");
+	ktest_lock_out_of_order();
+	kprintf("ktest: lock-order violation went unnoticed\n");
+}
+KTEST_SUITE_RUN(lock_order, lock_order_run);
