@@ -1,6 +1,8 @@
 /*
  * VGA text console (80x25, mode 3) at physical 0xB8000. Used only when the
  * boot path says the machine is in text mode: UEFI machines have none.
+ * TODO: a framebuffer text console for UEFI (boot_info.fb has the GOP mode);
+ * until then serial is the only console there.
  */
 #include <stdint.h>
 #include <arch/x86.h>

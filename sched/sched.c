@@ -185,7 +185,6 @@ static void switch_to(struct task *prev, struct task *next)
 	next->on_cpu = true;
 	next->cpu = c->id;
 	next->ran_on |= 1ull << c->id;
-	next->slice_left = slice_ticks;
 	next->ctx_switches++;
 	c->current = next;
 	c->tss.rsp[0] = next->kstack_top;
@@ -221,6 +220,7 @@ void schedule(void)
 		next = rq->idle;
 	if (next == prev || next->is_idle)
 		next->state = TASK_RUNNING;     /* others: in switch_to, see there */
+	next->slice_left = slice_ticks;         /* a fresh slice, also when prev goes on */
 	spin_unlock(&rq->lock);
 	spin_unlock(&prev->lock);
 
@@ -251,8 +251,11 @@ void sched_tick(void)
 	if (cur->is_idle) {
 		if (runqueues[c->id].nr_ready)
 			runqueues[c->id].need_resched = true;
-	} else if (cur->slice_left && --cur->slice_left == 0) {
+	} else if (cur->slice_left <= 1) {
+		cur->slice_left = 0;
 		runqueues[c->id].need_resched = true;
+	} else {
+		cur->slice_left--;
 	}
 	/* Never preempt a spinlock holder: the next task might want its lock. */
 	if (runqueues[c->id].need_resched && c->lock_depth == 0 && !cur->is_idle)

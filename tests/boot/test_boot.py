@@ -191,7 +191,7 @@ def matrix():
               suite_spec("smp", "img", "q35", 4, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic"),
               suite_spec("smp", "iso", "pc", 2, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic")]
     # Memory sizes: every frame allocated, checked and freed (issue: memory).
-    specs += [suite_spec("mm", "img", "pc", 1, mem) for mem in ("32M", "1G")]
+    specs += [suite_spec("mm", "img", "pc", 1, mem) for mem in ("32M", "128M", "1G")]
     specs += [suite_spec("mm", "iso", "q35", 2, "4G"), suite_spec("mm", "img", "q35", 2, "8G")]
     return specs
 
