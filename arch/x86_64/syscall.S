@@ -26,21 +26,7 @@ BEGIN_FUNC(syscall_entry)
 	pushq %rcx                      /* rip */
 	pushq $0                        /* error */
 	pushq $SYSCALL_VECTOR
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	cld
 	movq TF_RIP(%rsp), %rax
 	pushq %rax
@@ -56,21 +42,7 @@ BEGIN_FUNC(syscall_entry)
 	movq %rcx, %rax
 	sarq $CANONICAL_SHIFT, %rax
 	jnz syscall_return_iret
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	movq TF_RIP - TF_VECTOR(%rsp), %rcx
 	movq TF_RFLAGS - TF_VECTOR(%rsp), %r11
 	movq TF_RSP - TF_VECTOR(%rsp), %rsp

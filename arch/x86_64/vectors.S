@@ -14,21 +14,7 @@
 
 	.text
 BEGIN_LOCAL_FUNC(trap_common)
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	cld
 	/*
 	 * GS: from ring 3 the user's GS base is live, swap in the kernel's.
@@ -67,21 +53,7 @@ trap_return:
 	testl %r12d, %r12d
 	jz 1f
 	swapgs
-1:	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+1:	POP_GPRS
 	addq $16, %rsp          /* vector and error code */
 	iretq
 END_FUNC(trap_common)

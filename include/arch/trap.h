@@ -49,7 +49,44 @@
 #define TF_SS       (21 * 8)
 #define TF_SIZE     (22 * 8)
 
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* Push/pop the general registers in struct trap_frame order (r15 lowest). */
+.macro PUSH_GPRS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro POP_GPRS
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+.endm
+#else
 #include <stdint.h>
 #include <stddef.h>
 

@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <arch/trap.h>
+#include <kernel/cmdline.h>
 #include <kernel/cpu.h>
 #include <kernel/format.h>
 #include <kernel/time.h>
@@ -147,19 +148,21 @@ static const char *test_spawn_churn(void)
 {
 	char *argv[] = { "true" };
 	struct kmalloc_stats st0, st1;
-	uint64_t frames0, frames1;
+	uint64_t frames0, frames1, cycles = CHURN_CYCLES;
 
+	/* churn=N: a shorter run for the slower boot paths of the matrix. */
+	cmdline_get_u64(boot_info()->cmdline, "churn", &cycles);
 	for (int i = 0; i < WARMUP_CYCLES; i++)
 		run(1, argv, NULL);
 	snapshot(&frames0, &st0);
-	for (int i = 0; i < CHURN_CYCLES; i++) {
+	for (uint64_t i = 0; i < cycles; i++) {
 		int status = run(1, argv, NULL);
 		if (status != 0)
-			return ktest_fail("cycle %d: status %d", i, status);
+			return ktest_fail("cycle %lu: status %d", i, status);
 	}
 	snapshot(&frames1, &st1);
-	kprintf("# user: %d spawn+exit+wait cycles, free frames %lu -> %lu, heap objects %lu -> %lu\n",
-		CHURN_CYCLES, frames0, frames1, st0.allocations, st1.allocations);
+	kprintf("# user: %lu spawn+exit+wait cycles, free frames %lu -> %lu, heap objects %lu -> %lu\n",
+		cycles, frames0, frames1, st0.allocations, st1.allocations);
 	if (frames1 != frames0 || st1.allocations != st0.allocations)
 		return "memory not back to its baseline";
 	return NULL;
