@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qemu  # noqa: E402
 
-BANNER = re.compile(rb"^Kestrel \S+ \(", re.M)
+BANNER = re.compile(rb"(?:^|\r)Kestrel \S+ \(", re.M)    # GRUB ends lines "\n\r"
 TIMEOUT = 120.0
 
 
