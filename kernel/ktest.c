@@ -12,6 +12,7 @@
 extern const struct ktest_suite __ktest_suites_start[], __ktest_suites_end[];
 static bool active;
 static char fail_buf[256];
+static char skip_buf[256];
 
 bool ktest_active(void)
 {
@@ -26,6 +27,12 @@ const char *ktest_fail(const char *fmt, ...)
 	kvsnprintf(fail_buf, sizeof(fail_buf), fmt, ap);
 	va_end(ap);
 	return fail_buf;
+}
+
+const char *ktest_skip(const char *reason)
+{
+	strlcpy(skip_buf, reason, sizeof(skip_buf));
+	return skip_buf;
 }
 
 void ktest_exit(unsigned int code)
@@ -45,19 +52,23 @@ static const struct ktest_suite *ktest_find(const char *name)
 
 static unsigned int ktest_run_suite(const struct ktest_suite *s)
 {
-	unsigned int failed = 0;
+	unsigned int failed = 0, skipped = 0;
 
 	kprintf("KTAP version 1\n# suite: %s\n1..%zu\n", s->name, s->count);
 	for (size_t i = 0; i < s->count; i++) {
 		const char *why = s->cases[i].fn();
-		if (why) {
+		if (why == skip_buf) {
+			kprintf("ok %zu %s # SKIP %s\n", i + 1, s->cases[i].name, why);
+			skipped++;
+		} else if (why) {
 			kprintf("not ok %zu %s # %s\n", i + 1, s->cases[i].name, why);
 			failed++;
 		} else {
 			kprintf("ok %zu %s\n", i + 1, s->cases[i].name);
 		}
 	}
-	kprintf("# %s: %zu passed, %u failed\n", s->name, s->count - failed, failed);
+	kprintf("# %s: %zu passed, %u failed, %u skipped\n", s->name,
+		s->count - failed - skipped, failed, skipped);
 	return failed;
 }
 

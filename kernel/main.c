@@ -98,7 +98,7 @@ static void start_init(const struct boot_info *bi)
 {
 	char name[KESTREL_NAME_MAX] = "init";
 	char *argv[] = { name };
-	int pid, status;
+	int pid;
 
 	if (cmdline_get(bi->cmdline, "init", name, sizeof(name)) <= 0)
 		strlcpy(name, "init", sizeof(name));
@@ -108,7 +108,6 @@ static void start_init(const struct boot_info *bi)
 		return;
 	}
 	kprintf("kestrel: started '%s' as pid %d\n", name, pid);
-	(void)status;
 }
 
 /* The rest of boot runs as a thread, so it can sleep and wait like any other. */

@@ -103,7 +103,7 @@ static struct slab *slab_new(int cls)
 	return s;
 }
 
-static void *slab_alloc(int cls, size_t size)
+static void *slab_alloc(int cls)
 {
 	struct slab *s = partial[cls];
 	uint8_t *p;
@@ -125,7 +125,6 @@ static void *slab_alloc(int cls, size_t size)
 		memset(p - REDZONE, REDZONE_BYTE, REDZONE);
 		memset(p + class_size(cls), REDZONE_BYTE, REDZONE);
 	}
-	(void)size;
 	stats.bytes_in_use += class_size(cls);
 	stats.allocations++;
 	return p;
@@ -195,7 +194,7 @@ static void *large_alloc(size_t size)
 
 	while ((PAGE_SIZE << order) < size)
 		order++;
-	rec = slab_alloc(size_class(sizeof(*rec)), sizeof(*rec));
+	rec = slab_alloc(size_class(sizeof(*rec)));
 	if (!rec)
 		return NULL;
 	pa = pmm_alloc_frames(order);
@@ -241,7 +240,7 @@ void *kmalloc(size_t size)
 	if (size == 0)
 		size = 1;
 	flags = spin_lock_irqsave(&heap_lock);
-	p = size <= MAX_SMALL ? slab_alloc(size_class(size), size) : large_alloc(size);
+	p = size <= MAX_SMALL ? slab_alloc(size_class(size)) : large_alloc(size);
 	spin_unlock_irqrestore(&heap_lock, flags);
 	return p;
 }

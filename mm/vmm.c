@@ -189,7 +189,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			unmap_locked(vs, va, i);        /* roll back: never visible, no flush needed */
+			unmap_locked(vs, va, i);        /* roll back what this call mapped */
 			invalidate(vs, va, i);
 			rc = -ENOMEM;
 			goto out;

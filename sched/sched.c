@@ -185,7 +185,6 @@ static void switch_to(struct task *prev, struct task *next)
 	next->on_cpu = true;
 	next->cpu = c->id;
 	next->ran_on |= 1ull << c->id;
-	next->ctx_switches++;
 	c->current = next;
 	c->tss.rsp[0] = next->kstack_top;
 	c->kernel_rsp = next->kstack_top;

@@ -225,11 +225,10 @@ int user_load_program(struct process *p, const char *name, int argc, char *const
 
 /* ------------------------------------------------------------ faults */
 
-bool proc_handle_page_fault(uint64_t addr, bool user_mode)
+bool proc_handle_page_fault(uint64_t addr)
 {
 	struct process *p = current_proc();
 
-	(void)user_mode;
 	if (!p || addr < USER_STACK_LOW || addr >= USER_STACK_TOP)
 		return false;
 	/* Inside the stack region: grow it by the page that was touched. */

@@ -56,9 +56,6 @@ static void timer_tick(struct trap_frame *tf)
 {
 	(void)tf;
 	this_cpu()->ticks++;
-	/* A lost UART edge must not leave typed input stuck until the next key. */
-	if (this_cpu()->id == 0)
-		console_poll();
 	sched_tick();
 }
 

@@ -79,11 +79,6 @@ static void order_pop(const spinlock_t *l)
 		}
 }
 
-bool spin_held_by_me(const spinlock_t *l)
-{
-	return l->locked && l->owner_cpu == (int32_t)cpu_id();
-}
-
 static void print_site(const char *what, uint64_t pc)
 {
 	uint64_t off;

@@ -42,11 +42,9 @@ struct cpu {
 	volatile uint64_t user_ticks;   /* ... of them taken in ring 3 */
 	volatile uint64_t ipis_received;
 	volatile uint64_t irqs;
-	uint32_t lock_depth;            /* spinlocks held (debug) */
-	uint32_t irq_nesting;
+	uint32_t lock_depth;            /* spinlocks held: no preemption while > 0 */
 
 	struct task *current;           /* running task (scheduler) */
-	void *sched;                    /* scheduler's per-CPU run queue */
 };
 
 extern struct cpu cpus[MAX_CPUS];

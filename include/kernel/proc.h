@@ -75,7 +75,7 @@ int proc_list(struct kestrel_proc_info *out, int max);
 uint32_t proc_count(void);
 
 /* Page-fault help for the user half: grows the stack; false if not ours to fix. */
-bool proc_handle_page_fault(uint64_t addr, bool user_mode);
+bool proc_handle_page_fault(uint64_t addr);
 /* Kill the current process for a CPU exception in ring 3. */
 struct trap_frame;
 __attribute__((noreturn)) void proc_fault_kill(const struct trap_frame *tf);

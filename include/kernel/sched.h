@@ -64,7 +64,6 @@ struct task {
 	uint32_t slice_left;
 	volatile uint64_t ticks;        /* timer ticks spent running */
 	volatile uint64_t ran_on;       /* bit n: has run on CPU n */
-	uint64_t ctx_switches;
 	uint8_t fpu[FPU_AREA_SIZE] __attribute__((aligned(16)));
 };
 _Static_assert(offsetof(struct task, saved_rsp) == TASK_OFF_SAVED_RSP, "task.saved_rsp");

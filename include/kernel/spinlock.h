@@ -50,7 +50,6 @@ void spin_unlock(spinlock_t *l);
 /* Disable interrupts, then lock; returns the previous RFLAGS for the restore. */
 uint64_t spin_lock_irqsave(spinlock_t *l);
 void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags);
-bool spin_held_by_me(const spinlock_t *l);
 
 /* Spin budget before a "suspected deadlock" report, in TSC cycles (0: default). */
 void spin_set_timeout(uint64_t cycles);

@@ -63,7 +63,7 @@ static const char *test_high_memory_used(void)
 		if (bi->mmap[i].type == BOOT_MEM_USABLE)
 			top = bi->mmap[i].base + bi->mmap[i].length;
 	if (top <= PMM_LOW_LIMIT + PAGE_SIZE)
-		return NULL;            /* nothing above 4 GiB on this machine */
+		return ktest_skip("no RAM above 4 GiB on this machine");
 	pa = pmm_alloc_frame();
 	KT_ASSERT(pa >= PMM_LOW_LIMIT);
 	*(volatile uint64_t *)phys_to_virt(pa) = PATTERN;

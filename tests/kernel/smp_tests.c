@@ -134,10 +134,8 @@ static const char *test_lock_torture_catches_broken_lock(void)
 {
 	uint64_t expect = (uint64_t)ncpus_online * TORTURE_ITERATIONS;
 
-	if (ncpus_online < 2) {
-		kprintf("# smp: one CPU, a broken lock cannot race (skipped)\n");
-		return NULL;
-	}
+	if (ncpus_online < 2)
+		return ktest_skip("one CPU: a broken lock cannot race");
 	/*
 	 * Under emulation the CPUs may rarely overlap in one round, so try a
 	 * few rounds; a broken lock that survives all of them fails the test.
@@ -276,10 +274,8 @@ static const char *test_deadlock_report(void)
 {
 	uint64_t reports;
 
-	if (ncpus_online < 2) {
-		kprintf("# smp: one CPU, no second CPU to wait (skipped)\n");
-		return NULL;
-	}
+	if (ncpus_online < 2)
+		return ktest_skip("one CPU: no second CPU to wait for the lock");
 	reports = spin_deadlock_reports();
 	spin_set_timeout(tsc_hz() / 20);        /* 50 ms */
 	spin_lock(&dl_lock);
