@@ -7,6 +7,7 @@
 #include <arch/x86.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sort.h>
 #include <kernel/time.h>
 
 #define PIT_HZ                  1193182u
@@ -57,12 +58,7 @@ void time_init(void)
 		samples[r] = (rdtsc() - t0) * (1000 / CALIBRATE_MS);
 	}
 	/* Median: one round disturbed by the host (TCG) does not skew it. */
-	for (int i = 1; i < CALIBRATE_ROUNDS; i++)
-		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
-			uint64_t t = samples[j];
-			samples[j] = samples[j - 1];
-			samples[j - 1] = t;
-		}
+	sort_u64(samples, CALIBRATE_ROUNDS);
 	tsc_freq = samples[CALIBRATE_ROUNDS / 2];
 	if (!tsc_freq)
 		panic("time: the TSC does not advance");

@@ -3,16 +3,7 @@
 #include <arch/x86.h>
 #include <kernel/bench.h>
 #include <kernel/printk.h>
-
-static void sort_u64(uint64_t *v, int n)
-{
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
+#include <kernel/sort.h>
 
 uint64_t bench_run(const struct bench *b)
 {

@@ -7,6 +7,7 @@
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/sort.h>
 #include <kernel/proc.h>
 #include <kernel/vmm.h>
 #include <kernel/cpu.h>
@@ -119,12 +120,7 @@ static void bench_contended(uint32_t n)
 		smp_run_on_all(contended_worker, NULL);
 		samples[r] = (rdtsc() - t0) / ((uint64_t)n * CONTENDED_OPS);
 	}
-	for (int i = 1; i < BENCH_ROUNDS; i++)
-		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
-			uint64_t x = samples[j];
-			samples[j] = samples[j - 1];
-			samples[j - 1] = x;
-		}
+	sort_u64(samples, BENCH_ROUNDS);
 	kprintf("bench: spinlock_contended_%ucpu: %lu cycles/lock+unlock (median of %d rounds x %d per CPU)\n",
 		n, samples[BENCH_ROUNDS / 2], BENCH_ROUNDS, CONTENDED_OPS);
 }
@@ -194,12 +190,7 @@ static void bench_wakeup(void)
 		return;
 	for (int r = 0; r < BENCH_ROUNDS; r++)
 		samples[r] = sched_measure_wakeup(ncpus - 1, &tick);
-	for (int i = 1; i < BENCH_ROUNDS; i++)
-		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
-			uint64_t x = samples[j];
-			samples[j] = samples[j - 1];
-			samples[j - 1] = x;
-		}
+	sort_u64(samples, BENCH_ROUNDS);
 	kprintf("bench: wakeup_halted_cpu_ipi: %lu cycles (median of %d; create to first run)\n",
 		samples[BENCH_ROUNDS / 2], BENCH_ROUNDS);
 }

@@ -12,6 +12,7 @@
 #include <kernel/ktest.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/sort.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -199,12 +200,7 @@ static const char *test_wakeup_ipi_latency(void)
 		ns[i] = cycles_to_ns(sched_measure_wakeup(ncpus - 1, &tick));
 		before_tick += !tick;
 	}
-	for (int i = 1; i < WAKE_SAMPLES; i++)
-		for (int j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
-			uint64_t x = ns[j];
-			ns[j] = ns[j - 1];
-			ns[j - 1] = x;
-		}
+	sort_u64(ns, WAKE_SAMPLES);
 	kprintf("# sched: wake-up of a halted CPU: median %lu us, max %lu us, %d of %d before "
 		"its next tick (a tick is %lu us)\n", ns[WAKE_SAMPLES / 2] / 1000,
 		ns[WAKE_SAMPLES - 1] / 1000, before_tick, WAKE_SAMPLES, tick_ns / 1000);
