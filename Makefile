@@ -7,6 +7,7 @@
 #   make bench      in-guest benchmarks (guest TSC cycles, medians)
 #   make usb DEV=/dev/sdX [YES=1] [IMAGE=build/kestrel.iso]
 #   make clean
+#   ACCEL=auto|kvm|tcg for run, debug, test, bench and soak (tools/accel.py)
 
 CROSS_COMPILE ?=
 CC      := $(CROSS_COMPILE)gcc
@@ -41,7 +42,8 @@ KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drive
 KERNEL_S := $(wildcard arch/x86_64/*.S smp/*.S) boot/multiboot2.S
 KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S))
 
-all: $(B)/kestrel.elf $(B)/kestrel.img $(B)/kestrel.iso $(B)/kestrel.sym $(B)/kestrel.lst
+all: $(B)/kestrel.elf $(B)/kestrel.img $(B)/kestrel.iso $(B)/kestrel.sym $(B)/kestrel.lst \
+     $(B)/kvm_probe.bin
 
 $(B)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -213,6 +215,18 @@ boot-cmdline-check:
 .PHONY: boot-cmdline-check
 # <<< boot
 
+# ---------------------------------------------------------------- KVM probe
+# A one-sector guest that tools/accel.py boots under KVM before trusting it.
+$(B)/kvm_probe.o: tools/kvm_probe.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+$(B)/kvm_probe.bin: $(B)/kvm_probe.o
+	$(Q)$(LD) -m elf_x86_64 -nostdlib -static --build-id=none -Ttext=0x7C00 -e probe_start \
+	    --oformat binary -o $@ $<
+	$(Q)test "$$(stat -c %s $@)" = 512 || { echo "error: $@ is not one sector"; rm -f $@; exit 1; }
+
 # ---------------------------------------------------------------- GRUB ISO
 $(B)/kestrel.iso: $(B)/kestrel.elf tools/grub.cfg $(INITRD)
 	@echo "  ISO     $@"
@@ -241,6 +255,9 @@ setup:
 	$(Q)bash tools/setup.sh --if-missing
 
 BOOT ?= img
+# auto: KVM only after tools/accel.py's probe guest passed under it; kvm; tcg.
+ACCEL ?= auto
+export ACCEL
 SMP  ?= 4
 MEM  ?= 512M
 run: setup all

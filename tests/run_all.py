@@ -43,6 +43,7 @@ def programs():
                    if p.is_file() and os.access(p, os.X_OK))
     for p in units:
         yield (f"unit {p.name[len('test_'):]}", [str(p)], UNIT_TIMEOUT)
+    yield ("unit accel", [PY, "tests/unit/test_accel.py"], UNIT_TIMEOUT)
     yield from BOOT_PROGRAMS
     if (ROOT / LOADER_ERRORS).is_file():
         yield ("loader errors", [PY, LOADER_ERRORS], 600)
@@ -127,10 +128,20 @@ def count(status, output):
     return passed, failed, notes
 
 
+def accelerator_line():
+    """What the boots run on, decided once here (tools/accel.py caches it)."""
+    try:
+        choice = harness.qemu.choose_accel()
+    except harness.qemu.LaunchError as e:
+        return f"=== accelerator: none ({e})"
+    return f"=== accelerator: {choice.describe()}" + (f" ({choice.note})" if choice.note else "")
+
+
 def main():
     total_passed = total_failed = 0
-    summary = []
     start_all = time.monotonic()
+    summary = [accelerator_line()]
+    print(summary[0], flush=True)
     for name, argv, timeout in programs():
         print(f"=== {name}: {' '.join(argv)}", flush=True)
         start = time.monotonic()

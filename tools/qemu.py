@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Kestrel's one QEMU launcher: `make run`, `make debug` and every boot test
-build their command line here (DESIGN.md section 7: headless, -no-reboot,
-isa-debug-exit on port 0xf4, extra kernel words through fw_cfg)."""
+build their command line here (docs/testing.md: headless, -no-reboot,
+isa-debug-exit on port 0xf4, extra kernel words through fw_cfg, and the
+accelerator chosen by tools/accel.py)."""
 
 import argparse
 import os
@@ -9,6 +10,9 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accel as accel_mod  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # KESTREL_BUILD points the tools at another build directory (out-of-tree builds).
@@ -71,23 +75,37 @@ def disk_args(boot, image):
     return ["-drive", f"file={path},format=raw,if=ide,media=cdrom,readonly=on", "-boot", "order=d"]
 
 
-def accel_args(accel):
-    """KVM when asked for, or with 'auto' when /dev/kvm is usable; else TCG."""
-    if accel == "auto":
-        accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg"
-    return ["-accel", accel]
+def choose_accel(accel=None):
+    """The accel.Choice for ACCEL=accel (None: the ACCEL variable, else auto)."""
+    try:
+        return accel_mod.choose(accel or accel_mod.requested_from_env(), QEMU, BUILD)
+    except accel_mod.AccelError as e:
+        raise LaunchError(str(e)) from None
+
+
+def describe_argv(argv):
+    """'tcg, cpu max' from a QEMU argv: the last -accel and -cpu win, as in QEMU."""
+    acc, cpu = "tcg", None
+    for opt, val in zip(argv, argv[1:]):
+        if opt == "-accel":
+            acc = val
+        elif opt == "-cpu":
+            cpu = val
+    return accel_mod.Choice(acc, cpu).describe()
 
 
 def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
                serial=None, interactive=False, display=False, gdb_port=None,
-               stopped=False, accel="auto", cpu=None, image=None, workdir=None,
+               stopped=False, accel=None, cpu=None, image=None, workdir=None,
                extra=()):
     """The full QEMU argv for one boot.
 
     serial: path of a file receiving COM1 (harness), or None: with
     interactive, COM1 and the monitor share the terminal (Ctrl-A X quits);
     without, COM1 goes to QEMU's stdout. gdb_port/stopped: gdbstub on
-    127.0.0.1:gdb_port, CPU held at reset until gdb continues."""
+    127.0.0.1:gdb_port, CPU held at reset until gdb continues. accel:
+    auto, kvm or tcg (None: $ACCEL, else auto); cpu: a -cpu model, else
+    the one the accelerator choice names."""
     if boot not in IMAGES:
         raise LaunchError(f"unknown boot {boot!r}; expected one of {', '.join(BOOTS)}")
     if machine not in MACHINES:
@@ -96,7 +114,9 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
     if not image.is_file():
         raise LaunchError(f"{image} does not exist (run: make)")
     argv = [QEMU, "-M", machine, "-smp", str(smp), "-m", str(mem)]
-    argv += accel_args(accel)
+    choice = choose_accel(accel)
+    argv += ["-accel", choice.accel]
+    cpu = cpu or choice.cpu
     if cpu:
         argv += ["-cpu", cpu]
     if boot == "uefi":
@@ -140,7 +160,8 @@ def parse_args(argv):
     p.add_argument("--serial", metavar="FILE", help="write COM1 to FILE instead of the terminal")
     p.add_argument("--gdb", type=int, metavar="PORT", help="gdbstub on 127.0.0.1:PORT")
     p.add_argument("--stopped", action="store_true", help="hold the CPU at reset (-S) until gdb continues")
-    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    p.add_argument("--accel", choices=accel_mod.ACCELS, default=None,
+                   help="auto (default, or $ACCEL): KVM only when a probe guest passed under it")
     p.add_argument("--cpu", metavar="MODEL", help="QEMU -cpu model (default: QEMU's)")
     p.add_argument("--image", metavar="FILE", help="boot this file instead of build/kestrel.{img,iso}")
     p.add_argument("--print", action="store_true", help="print the QEMU command instead of running it")
@@ -166,6 +187,7 @@ def main(argv=None):
     if args.print:
         print(shlex.join(cmd))
         return 0
+    print(f"qemu.py: accelerator {describe_argv(cmd)}", file=sys.stderr)
     if args.interactive:
         print("qemu.py: Ctrl-A X quits, Ctrl-A C switches to the QEMU monitor", file=sys.stderr)
     # exec, so the caller's PID is QEMU's (debug.sh kills it by that PID).

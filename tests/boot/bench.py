@@ -41,8 +41,8 @@ def main():
         harness.failure_report(result)
         print(f"bench: FAILED ({result.seconds:.1f} s)")
         return 1
-    print(f"# {spec.name}: {result.seconds:.1f} s wall, "
-          f"{qemu.accel_args('auto')[1].upper()} (guest cycles under TCG are not hardware cycles)")
+    print(f"# {spec.name}: {result.seconds:.1f} s wall, {result.accel}"
+          + (" (guest cycles under TCG are not hardware cycles)" if result.accel.startswith("tcg") else ""))
     return 0
 
 

@@ -47,6 +47,7 @@ def run_once(boot, elf, workdir, port):
     """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
     argv = qemu.build_argv(boot, 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
                            gdb_port=port, stopped=True, workdir=workdir, image=harness.image_for(boot))
+    print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
         vm = harness.start_qemu(argv, err)
         try:

@@ -94,6 +94,7 @@ class BootSpec:
     ktap: bool = True           # the log must hold complete, all-ok KTAP
     checks: tuple = ()          # callables(log) -> None or a reason
     extra: tuple = ()           # more QEMU arguments
+    accel: str = None           # auto/kvm/tcg; None: $ACCEL (tools/accel.py)
 
 
 @dataclass
@@ -107,6 +108,7 @@ class BootResult:
     argv: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     workdir: str = None
+    accel: str = ""             # "tcg, cpu max": what this boot ran on
 
     @property
     def ok(self):
@@ -197,10 +199,13 @@ def launch(spec, workdir):
     try:
         result.argv = qemu.build_argv(spec.boot, spec.smp, spec.mem, spec.machine, spec.cmdline,
                                       serial=str(serial), workdir=workdir, extra=spec.extra,
-                                      image=image_for(spec.boot))
+                                      image=image_for(spec.boot), accel=spec.accel)
     except qemu.LaunchError as e:
         result.failures.append(f"cannot launch: {e}")
         return result
+    result.accel = qemu.describe_argv(result.argv)
+    (Path(workdir) / "qemu.cmd").write_text(f"# accelerator: {result.accel}\n"
+                                           f"{shlex.join(result.argv)}\n")
     timeout = spec.timeout * TIMEOUT_SCALE
     start = time.monotonic()
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
@@ -318,6 +323,7 @@ def failure_report(result, tail=LOG_TAIL_LINES):
     for reason in result.failures:
         diag(f"  - {reason}")
     if result.argv:
+        diag(f"  accelerator: {result.accel}")
         diag(f"  command: {shlex.join(result.argv)}")
     if result.status is not None or result.timed_out:
         diag(f"  status: {describe_status(result.status)}; {result.seconds:.1f} s")
@@ -356,6 +362,8 @@ class Reporter:
         if not result.ok:
             failure_report(result)
         note = "hang: no exit code" if result.timed_out else describe_status(result.status)
+        if result.accel:
+            note += f"; {result.accel}"
         self.result(result.spec.name, result.ok, result.seconds, note)
 
     def finish(self):

@@ -60,6 +60,7 @@ class Console:
 
 def main():
     argv = qemu.build_argv("img", CPUS, "512M", "pc", image=harness.image_for("img"))
+    print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
     print("KTAP version 1\n# suite: shell")
     print(f"1..{len(STEPS) + 2}")
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
