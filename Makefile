@@ -38,7 +38,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-r
 # ---------------------------------------------------------------- kernel
 KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drivers/*.c \
                       tests/kernel/*.c) \
-            boot/bootinfo.c boot/elf.c
+            boot/bootinfo.c boot/bootinfo_mmap.c boot/bootinfo_mb2.c boot/elf.c
 KERNEL_S := $(wildcard arch/x86_64/*.S smp/*.S) boot/multiboot2.S
 KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S))
 
@@ -163,7 +163,8 @@ BOOT_ASFLAGS := -m32 -Iinclude -g -D__ASSEMBLER__ -MMD -MP
 BOOT_LDFLAGS := -m elf_i386 -nostdlib -static --no-warn-rwx-segments --build-id=none
 # Link scripts go through cpp so their addresses come from include/boot/loader.h.
 BOOT_LDSCPP  := $(CC) -E -P -x assembler-with-cpp -undef -D__ASSEMBLER__ -Iinclude -MMD -MP
-STAGE2_OBJ   := $(B)/boot/stage2.o $(B)/boot/loader.o $(B)/boot/bootinfo.o \
+STAGE2_OBJ   := $(B)/boot/stage2.o $(B)/boot/loader.o $(B)/boot/console.o $(B)/boot/a20.o \
+                $(B)/boot/memmap.o $(B)/boot/disk.o $(B)/boot/rsdp.o $(B)/boot/bootinfo.o $(B)/boot/bootinfo_mmap.o \
                 $(B)/boot/elf.o $(B)/boot/string.o
 # Default kernel command line stored in the image: make IMG_CMDLINE="...".
 IMG_CMDLINE  ?=

@@ -19,7 +19,7 @@
 #include <kernel/cpu.h>
 #include <kernel/kernel.h>
 #include <kernel/panic.h>
-#include <kernel/platform.h>
+#include <arch/platform.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>

@@ -7,7 +7,7 @@
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
 #include <kernel/errno.h>
-#include <kernel/platform.h>
+#include <arch/platform.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/vmm.h>

@@ -9,7 +9,7 @@
 #include <arch/mmu.h>
 #include <boot/boot_info.h>
 #include <kernel/cmdline.h>
-#include <kernel/platform.h>
+#include <arch/platform.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>

@@ -1,4 +1,4 @@
-/* Powering the machine off and resetting it (kernel/power.c). */
+/* Powering the machine off and resetting it (arch/x86_64/power.c). */
 #ifndef KERNEL_POWER_H
 #define KERNEL_POWER_H
 

@@ -273,19 +273,26 @@ static void dl_waiter(void *arg)
 static const char *test_deadlock_report(void)
 {
 	uint64_t reports;
+	uint32_t waiter;
 
 	if (ncpus_online < 2)
 		return ktest_skip("one CPU: no second CPU to wait for the lock");
 	reports = spin_deadlock_reports();
 	spin_set_timeout(tsc_hz() / 20);        /* 50 ms */
 	spin_lock(&dl_lock);
+	/*
+	 * Holding a spinlock, this task stays on this CPU; the waiter must be
+	 * another one (this task may run anywhere: asking CPU 1 from CPU 1
+	 * was a recursive acquisition, not a deadlock report).
+	 */
+	waiter = (cpu_id() + 1) % ncpus_online;
 	dl_waiter_done = 0;
-	/* CPU 1 blocks on the lock from its IPI handler until we let go. */
-	smp_call_post_async(1, dl_waiter, NULL);
+	/* The waiter blocks on the lock from its IPI handler until we let go. */
+	smp_call_post_async(waiter, dl_waiter, NULL);
 	while (spin_deadlock_reports() == reports)
 		cpu_relax();
 	spin_unlock(&dl_lock);
-	smp_call_wait(1);
+	smp_call_wait(waiter);
 	spin_set_timeout(0);
 	KT_ASSERT(dl_waiter_done);
 	return NULL;

@@ -1,11 +1,11 @@
 /*
- * Host tests for kernel/acpi.c: RSDP search and MADT parsing on tables
+ * Host tests for arch/x86_64/acpi.c: RSDP search and MADT parsing on tables
  * dumped from QEMU/SeaBIOS (tests/unit/data/, see tools/dump_tables.sh)
  * served at their real physical addresses, corrupted copies of them, and
  * hand-built RSDP/XSDT/MADT blobs for what SeaBIOS never produces.
  */
 #include "unit.h"
-#include "../../kernel/acpi.c"
+#include "../../arch/x86_64/acpi.c"
 
 #include <dirent.h>
 #include <stdarg.h>

@@ -5,6 +5,8 @@
  */
 #include "unit.h"
 #include "../../boot/bootinfo.c"
+#include "../../boot/bootinfo_mmap.c"
+#include "../../boot/bootinfo_mb2.c"
 
 #include <stdlib.h>
 

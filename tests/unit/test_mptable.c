@@ -1,11 +1,11 @@
 /*
- * Host tests for kernel/mptable.c: floating pointer search and MP table
+ * Host tests for arch/x86_64/mptable.c: floating pointer search and MP table
  * parsing on tables dumped from QEMU/SeaBIOS (tests/unit/data/, see
  * tools/dump_tables.sh) at their real physical addresses, corrupted copies
  * of them, and hand-built tables for what SeaBIOS never produces.
  */
 #include "unit.h"
-#include "../../kernel/mptable.c"
+#include "../../arch/x86_64/mptable.c"
 
 #include <dirent.h>
 #include <stdarg.h>

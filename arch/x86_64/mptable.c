@@ -3,8 +3,8 @@
  * pointer and the base MP configuration table, the SMP discovery fallback
  * when there is no ACPI MADT. Read through the caller's memory accessor.
  */
+#include <arch/platform.h>
 #include <kernel/errno.h>
-#include <kernel/platform.h>
 #include <kernel/string.h>
 
 #define MPF_SIG                 "_MP_"

@@ -3,8 +3,8 @@
  * 5.2.8) and the MADT (5.2.12), read through the caller's physical memory
  * accessor. Every structure is validated and every rejection reported.
  */
+#include <arch/platform.h>
 #include <kernel/errno.h>
-#include <kernel/platform.h>
 #include <kernel/string.h>
 
 #define RSDP_SIG                "RSD PTR "

@@ -1,10 +1,10 @@
 /*
  * What SMP bring-up needs to know about the machine (CPUs, I/O APICs, ISA
  * interrupt overrides, LAPIC NMI wiring), filled from the ACPI MADT
- * (kernel/acpi.c) or the Intel MP configuration table (kernel/mptable.c).
+ * (arch/x86_64/acpi.c) or the Intel MP configuration table (arch/x86_64/mptable.c).
  */
-#ifndef KERNEL_PLATFORM_H
-#define KERNEL_PLATFORM_H
+#ifndef ARCH_PLATFORM_H
+#define ARCH_PLATFORM_H
 
 #include <stdbool.h>
 #include <stddef.h>
