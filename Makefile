@@ -265,7 +265,7 @@ run: setup all
 	$(Q)$(PYTHON) tools/qemu.py --boot $(BOOT) --smp $(SMP) --mem $(MEM) --interactive $(QEMU_ARGS)
 
 debug: setup all
-	$(Q)bash tools/debug.sh $(BOOT)
+	$(Q)SMP=$(SMP) MEM=$(MEM) bash tools/debug.sh $(BOOT)
 
 test: setup all unit
 	$(Q)$(PYTHON) tests/run_all.py

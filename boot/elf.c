@@ -215,7 +215,11 @@ static enum elf_status elf_scan_notes(const unsigned char *p, uint64_t len, uint
 	return ELF_ENONOTE;
 }
 
-enum elf_status elf_find_note(const void *file, uint64_t size, const char *name,
+/*
+ * Find the note (name, type) in the PT_NOTE segments and copy its
+ * descriptor, which must be exactly desc_len bytes, to desc.
+ */
+static enum elf_status elf_find_note(const void *file, uint64_t size, const char *name,
 			      uint32_t type, void *desc, uint32_t desc_len)
 {
 	uint16_t n = elf_phnum(file);

@@ -41,7 +41,7 @@ static uint32_t be32(uint32_t v)
 	return __builtin_bswap32(v);
 }
 
-bool fw_cfg_present(void)
+static bool fw_cfg_present(void)
 {
 	char sig[4];
 

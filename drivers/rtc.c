@@ -30,7 +30,7 @@
 
 static spinlock_t cmos_lock = SPINLOCK_INIT("cmos");
 
-uint8_t cmos_read(uint8_t reg)
+static uint8_t cmos_read(uint8_t reg)
 {
 	uint64_t flags = spin_lock_irqsave(&cmos_lock);
 	uint8_t v;

@@ -1,5 +1,8 @@
 /* COM1 16550 UART at 115200 8N1 (PC16550D datasheet): the first console. */
 #include <stdint.h>
+#include <arch/ioapic.h>
+#include <arch/lapic.h>
+#include <arch/trap.h>
 #include <arch/x86.h>
 #include <kernel/console.h>
 
@@ -77,8 +80,21 @@ int serial_try_getc(void)
 	return inb(COM1_PORT + UART_DATA);
 }
 
-void serial_enable_rx_irq(void)
+static void (*rx_handler)(void);
+
+static void serial_irq(struct trap_frame *tf)
 {
-	if (com1_ok)
-		outb(COM1_PORT + UART_IER, IER_RX_AVAILABLE);
+	(void)tf;
+	if (rx_handler)
+		rx_handler();
+}
+
+void serial_enable_rx_irq(void (*on_rx)(void))
+{
+	if (!com1_ok)
+		return;
+	rx_handler = on_rx;
+	irq_register(VEC_IRQ_BASE + ISA_IRQ_COM1, serial_irq);
+	outb(COM1_PORT + UART_IER, IER_RX_AVAILABLE);
+	ioapic_mask_isa(ISA_IRQ_COM1, 0);
 }

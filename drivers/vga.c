@@ -58,11 +58,6 @@ void vga_init(const struct boot_info *bi)
 	vga_sync_cursor();
 }
 
-bool vga_present(void)
-{
-	return vga_buf != 0;
-}
-
 static void vga_scroll(void)
 {
 	for (int i = 0; i < VGA_COLS * (VGA_ROWS - 1); i++)

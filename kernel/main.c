@@ -1,25 +1,25 @@
 /* kernel_main: the boot sequence. The order of the init calls is the documentation. */
 #include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/uaccess.h>
 #include <arch/x86.h>
 #include <boot/boot_info.h>
 #include <boot/bootinfo.h>
+#include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/format.h>
-#include <kernel/ksyms.h>
 #include <kernel/kernel.h>
+#include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
-#include <kernel/rtc.h>
 #include <kernel/proc.h>
-#include <kernel/syscall.h>
-#include <kernel/usercopy.h>
-#include <kernel/cmdline.h>
-#include <kernel/string.h>
-#include <arch/mmu.h>
+#include <kernel/rtc.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <kernel/string.h>
+#include <kernel/syscall.h>
 #include <kernel/time.h>
 #include <kernel/vmm.h>
 
@@ -135,7 +135,9 @@ void kernel_main(struct boot_info *bi)
 	time_init();
 	sched_init_cpu();
 	syscall_init_cpu();
-	usercopy_init_cpu();
+	arch_uaccess_init_cpu();
+	kprintf("cpu: SMEP %s, SMAP %s, UMIP %s\n", boot_cpu_info.has_smep ? "on" : "off",
+		boot_cpu_info.has_smap ? "on" : "off", boot_cpu_info.has_umip ? "on" : "off");
 	smp_init();
 	find_initrd(bi);
 	print_rtc();

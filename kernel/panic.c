@@ -72,7 +72,7 @@ int backtrace_collect(uint64_t rbp, uint64_t *out, int max)
 	return n;
 }
 
-void backtrace_from(uint64_t rip, uint64_t rbp)
+static void backtrace_from(uint64_t rip, uint64_t rbp)
 {
 	uint64_t frames[BACKTRACE_MAX_DEPTH];
 	int n = backtrace_collect(rbp, frames, BACKTRACE_MAX_DEPTH);
@@ -102,7 +102,7 @@ static void print_registers(const struct trap_frame *tf)
 	kprintf("  CR4=0x%016lx\n", read_cr4());
 }
 
-void panic_stop(void)
+__attribute__((noreturn)) static void panic_stop(void)
 {
 	raw_spin_unlock(&panic_print_lock);
 	/* Let the stopped CPUs print their state (up to a second) before we exit. */

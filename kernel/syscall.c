@@ -5,8 +5,6 @@
  * through kernel/usercopy.c; a bad one gives -EFAULT.
  */
 #include <stdint.h>
-#include <arch/ioapic.h>
-#include <arch/lapic.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
 #include <kernel/console.h>
@@ -55,7 +53,7 @@ void console_input(const char *s, size_t n)
 }
 
 /* Drain the UART: a byte left behind would hold its edge-triggered IRQ line high. */
-void console_poll(void)
+static void console_poll(void)
 {
 	char buf[16];
 	size_t n;
@@ -70,17 +68,9 @@ void console_poll(void)
 	} while (n == sizeof(buf));
 }
 
-static void serial_irq(struct trap_frame *tf)
-{
-	(void)tf;
-	console_poll();
-}
-
 void console_input_init(void)
 {
-	irq_register(VEC_IRQ_BASE + ISA_IRQ_COM1, serial_irq);
-	serial_enable_rx_irq();
-	ioapic_mask_isa(ISA_IRQ_COM1, 0);
+	serial_enable_rx_irq(console_poll);
 }
 
 static int64_t sys_read(const struct trap_frame *tf)

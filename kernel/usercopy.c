@@ -1,42 +1,14 @@
-/* User-memory access: range checks, fixup-protected copies, SMAP brackets. */
+/* User-memory access: range checks and fixup-protected copies in SMAP brackets. */
 #include <stdint.h>
-#include <arch/cpu.h>
 #include <arch/extable.h>
 #include <arch/mmu.h>
-#include <arch/x86.h>
+#include <arch/uaccess.h>
 #include <kernel/errno.h>
 #include <kernel/proc.h>
 #include <kernel/sched.h>
 #include <kernel/usercopy.h>
 #include <kernel/vmm.h>
 
-static bool smap_on;
-
-void usercopy_init_cpu(void)
-{
-	uint64_t cr4 = read_cr4();
-
-	if (boot_cpu_info.has_smep)
-		cr4 |= CR4_SMEP;
-	if (boot_cpu_info.has_smap)
-		cr4 |= CR4_SMAP;
-	if (boot_cpu_info.has_umip)
-		cr4 |= CR4_UMIP;
-	write_cr4(cr4);
-	smap_on = boot_cpu_info.has_smap;
-}
-
-static inline void user_access_begin(void)
-{
-	if (smap_on)
-		__asm__ volatile("stac" ::: "memory");
-}
-
-static inline void user_access_end(void)
-{
-	if (smap_on)
-		__asm__ volatile("clac" ::: "memory");
-}
 
 bool user_range_ok(uint64_t addr, uint64_t len)
 {
@@ -66,9 +38,9 @@ int copy_from_user(void *dst, uint64_t src, size_t len)
 
 	if (!user_range_ok(src, len))
 		return -EFAULT;
-	user_access_begin();
+	arch_user_access_begin();
 	left = copy_bytes_fixup(dst, (const void *)src, len);
-	user_access_end();
+	arch_user_access_end();
 	return left ? -EFAULT : 0;
 }
 
@@ -78,9 +50,9 @@ int copy_to_user(uint64_t dst, const void *src, size_t len)
 
 	if (!user_range_ok(dst, len))
 		return -EFAULT;
-	user_access_begin();
+	arch_user_access_begin();
 	left = copy_bytes_fixup((void *)dst, src, len);
-	user_access_end();
+	arch_user_access_end();
 	return left ? -EFAULT : 0;
 }
 

@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <arch/fpu.h>
-#include <arch/gdt.h>
 #include <arch/lapic.h>
 #include <arch/x86.h>
 #include <kernel/cpu.h>
@@ -44,11 +43,6 @@ static bool steal_work(uint32_t me, uint32_t min_gap);
 
 static struct runqueue runqueues[MAX_CPUS];
 static uint32_t slice_ticks = DEFAULT_SLICE_TICKS;
-
-void sched_set_slice(uint32_t ticks)
-{
-	slice_ticks = ticks ? ticks : 1;
-}
 
 uint32_t sched_nr_ready(uint32_t cpu)
 {
@@ -186,7 +180,7 @@ static void switch_to(struct task *prev, struct task *next)
 	next->cpu = c->id;
 	next->ran_on |= 1ull << c->id;
 	c->current = next;
-	c->tss.rsp[0] = next->kstack_top;
+	cpu_set_kernel_stack(c, next->kstack_top);
 	c->kernel_rsp = next->kstack_top;
 	if (next->vs)
 		vmm_switch(next->vs);
@@ -303,8 +297,7 @@ void sched_idle_loop(void)
 			schedule();
 			continue;
 		}
-		/* sti; hlt: the interrupt shadow of sti makes check-then-halt atomic. */
-		__asm__ volatile("sti; hlt" ::: "memory");
+		irq_enable_and_halt();
 	}
 }
 
@@ -326,7 +319,7 @@ static void sched_adopt_boot_context(struct task *idle, uint64_t stack_top)
 	fpu_init_state(idle->fpu);
 	rq->idle = idle;
 	c->current = idle;
-	c->tss.rsp[0] = stack_top;
+	cpu_set_kernel_stack(c, stack_top);
 }
 
 static struct task idle_tasks[MAX_CPUS];

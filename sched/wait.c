@@ -80,12 +80,6 @@ int wake_up_all(struct wait_queue *wq)
 
 /* ------------------------------------------------------------ mutex */
 
-void mutex_init(struct mutex *m, const char *name)
-{
-	wq_init(&m->wq, name);
-	m->owner = NULL;
-}
-
 bool mutex_trylock(struct mutex *m)
 {
 	struct task *me = current_task();
@@ -131,17 +125,6 @@ void sem_init(struct semaphore *s, int64_t count, const char *name)
 {
 	wq_init(&s->wq, name);
 	s->count = count;
-}
-
-bool sem_trydown(struct semaphore *s)
-{
-	uint64_t flags = spin_lock_irqsave(&s->wq.lock);
-	bool ok = s->count > 0;
-
-	if (ok)
-		s->count--;
-	spin_unlock_irqrestore(&s->wq.lock, flags);
-	return ok;
 }
 
 void sem_down(struct semaphore *s)

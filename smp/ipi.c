@@ -190,11 +190,6 @@ void ipi_send(uint32_t cpu, uint32_t vector)
 	lapic_send_ipi(cpus[cpu].apic_id, LAPIC_DM_FIXED | vector);
 }
 
-void ipi_send_all_but_self(uint32_t vector)
-{
-	lapic_send_ipi_all_but_self(vector);
-}
-
 static void on_reschedule(struct trap_frame *tf)
 {
 	(void)tf;

@@ -28,10 +28,3 @@ void percpu_init_bsp(void)
 	percpu_set(&cpus[0]);
 }
 
-struct cpu *cpu_by_apic_id(uint32_t apic_id)
-{
-	for (uint32_t i = 0; i < ncpus; i++)
-		if (cpus[i].apic_id == apic_id)
-			return &cpus[i];
-	return NULL;
-}

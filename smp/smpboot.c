@@ -12,21 +12,21 @@
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
 #include <arch/mmu.h>
+#include <arch/platform.h>
 #include <arch/trampoline.h>
 #include <arch/trap.h>
+#include <arch/uaccess.h>
 #include <arch/x86.h>
 #include <kernel/cmdline.h>
 #include <kernel/cpu.h>
 #include <kernel/kernel.h>
 #include <kernel/panic.h>
-#include <arch/platform.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
-#include <kernel/syscall.h>
-#include <kernel/usercopy.h>
 #include <kernel/smp.h>
 #include <kernel/string.h>
+#include <kernel/syscall.h>
 #include <kernel/time.h>
 #include <kernel/vmm.h>
 
@@ -41,11 +41,6 @@ static uint32_t tick_hz = DEFAULT_TICK_HZ;
 static struct vm_space *tramp_space;
 static struct trampoline_params *tramp_params;
 static uint64_t tramp_pa;
-
-const struct platform_info *smp_platform(void)
-{
-	return &platform;
-}
 
 uint32_t smp_tick_hz(void)
 {
@@ -101,7 +96,7 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	idt_load();
 	fpu_init_cpu();
 	syscall_init_cpu();
-	usercopy_init_cpu();
+	arch_uaccess_init_cpu();
 	lapic_init();
 	sched_init_cpu();
 	lapic_timer_start(tick_hz);
@@ -152,7 +147,7 @@ static void trampoline_setup(void)
 	memcpy(phys_to_virt(tramp_pa), trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	tramp_params = (struct trampoline_params *)((char *)phys_to_virt(tramp_pa) +
 						    TRAMPOLINE_PARAMS_OFFSET);
-	/* The kernel half plus the trampoline page identity-mapped (DESIGN.md 2). */
+	/* The kernel half plus the trampoline page identity-mapped (docs/memory.md). */
 	tramp_space = vmm_create();
 	if (!tramp_space || vmm_map(tramp_space, tramp_pa, tramp_pa, 1, VM_WRITE | VM_EXEC) < 0)
 		panic("smp: cannot build the trampoline page tables");

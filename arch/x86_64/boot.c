@@ -48,7 +48,7 @@ static void boot_from_loader(struct boot_info *bi, uint64_t info)
 		panic("loader's boot_info at 0x%lx failed validation", info);
 }
 
-/* QEMU test harnesses append words through fw_cfg (DESIGN.md section 7). */
+/* QEMU test harnesses append words through fw_cfg (docs/testing.md). */
 static void boot_append_fw_cfg(struct boot_info *bi)
 {
 	if (fw_cfg_read_file(FW_CFG_CMDLINE_FILE, fw_cfg_words, sizeof(fw_cfg_words)) <= 0)

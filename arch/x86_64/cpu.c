@@ -6,6 +6,7 @@
 #include <arch/msr.h>
 #include <arch/stack.h>
 #include <arch/trap.h>
+#include <arch/uaccess.h>
 #include <arch/x86.h>
 #include <kernel/cpu.h>
 #include <kernel/string.h>
@@ -48,7 +49,7 @@ static void cpu_brand(struct cpu_info *ci)
 		ci->brand[n - 1] = '\0';
 }
 
-void cpu_identify(struct cpu_info *ci)
+static void cpu_identify(struct cpu_info *ci)
 {
 	struct cpuid_regs r = cpuid(CPUID_VENDOR, 0);
 	uint32_t max = r.eax;
@@ -147,4 +148,20 @@ void syscall_init_cpu(void)
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_FMASK, FMASK_BITS);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+
+bool arch_smap_on;
+
+void arch_uaccess_init_cpu(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	if (boot_cpu_info.has_smep)
+		cr4 |= CR4_SMEP;
+	if (boot_cpu_info.has_smap)
+		cr4 |= CR4_SMAP;
+	if (boot_cpu_info.has_umip)
+		cr4 |= CR4_UMIP;
+	write_cr4(cr4);
+	arch_smap_on = boot_cpu_info.has_smap;
 }

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
-#include <kernel/errno.h>
 #include <arch/platform.h>
+#include <kernel/errno.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/vmm.h>
@@ -97,11 +97,6 @@ static int route(uint8_t irq, uint8_t vector, uint32_t dest, bool masked)
 	ioapic_write(io, IOAPIC_REG_REDTBL + 2 * pin, redir_low(vector, flags, masked));
 	spin_unlock_irqrestore(&ioapic_lock, f);
 	return (int)gsi;
-}
-
-int ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t dest_apic_id)
-{
-	return route(irq, vector, dest_apic_id, false);
 }
 
 void ioapic_mask_isa(uint8_t irq, int masked)

@@ -7,9 +7,9 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <arch/mmu.h>
+#include <arch/platform.h>
 #include <boot/boot_info.h>
 #include <kernel/cmdline.h>
-#include <arch/platform.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>

@@ -88,7 +88,7 @@ static void irq_dispatch(struct trap_frame *tf)
 		kprintf("trap: unexpected interrupt vector %u on CPU %u\n", v, cpu_id());
 }
 
-/* A fault in ring 3 ends the process, never the kernel (DESIGN.md section 5). */
+/* A fault in ring 3 ends the process, never the kernel (docs/syscalls.md). */
 static void user_exception(struct trap_frame *tf)
 {
 	if (tf->vector == T_PF && proc_handle_page_fault(read_cr2()))

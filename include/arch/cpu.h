@@ -17,7 +17,6 @@ struct cpu_info {
 
 extern struct cpu_info boot_cpu_info;
 
-void cpu_identify(struct cpu_info *ci);
 /* GDT, TSS with IST stacks and IDT for the boot CPU. */
 void cpu_early_init(void);
 

@@ -13,8 +13,6 @@ struct platform_info;
 
 /* Maps every IOAPIC, masks all pins, and routes the ISA IRQs we use. */
 void ioapic_init(const struct platform_info *pi, uint32_t bsp_apic_id);
-/* Route ISA IRQ irq (after source overrides) to vector on the CPU with dest_apic_id. */
-int ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t dest_apic_id);
 void ioapic_mask_isa(uint8_t irq, int masked);
 
 /* Remap the 8259s away from the exception vectors, then mask them. */

@@ -10,7 +10,7 @@
 #define PAGE_MASK       (~(PAGE_SIZE - 1))
 
 /*
- * Direct map of all physical memory (DESIGN.md section 2). During boot,
+ * Direct map of all physical memory (docs/memory.md). During boot,
  * arch_boot_entry() aliases the boot page tables' identity map of
  * [0, 4 GiB) here, so phys_to_virt() is valid from the first C code on;
  * the VMM then maps all of physical memory.

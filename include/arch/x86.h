@@ -139,6 +139,12 @@ static inline void halt(void)
 	__asm__ volatile("hlt" ::: "memory");
 }
 
+/* sti; hlt: sti's interrupt shadow makes a check-then-halt with interrupts off atomic. */
+static inline void irq_enable_and_halt(void)
+{
+	__asm__ volatile("sti; hlt" ::: "memory");
+}
+
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");

@@ -134,13 +134,6 @@ enum elf_status elf_check_loads(const void *file, uint64_t size, bool by_paddr,
 				uint64_t min, uint64_t max, uint64_t *lo, uint64_t *hi);
 
 /*
- * Find the note (name, type) in the PT_NOTE segments and copy its
- * descriptor, which must be exactly desc_len bytes, to desc.
- */
-enum elf_status elf_find_note(const void *file, uint64_t size, const char *name,
-			      uint32_t type, void *desc, uint32_t desc_len);
-
-/*
  * The kernel contract (include/boot/boot_info.h): ELF64 x86-64 ET_EXEC,
  * PT_LOAD p_paddr in [KERNEL_PHYS_BASE, phys_limit), p_vaddr == p_paddr or
  * KERNEL_VMA_BASE + p_paddr, and a Kestrel entry note pointing into a segment.

@@ -12,11 +12,10 @@ void serial_putc(char c);
 bool serial_present(void);
 /* Returns a received byte, or -1 when none is waiting. */
 int serial_try_getc(void);
-/* Interrupt on received data (COM1 IRQ 4). */
-void serial_enable_rx_irq(void);
+/* Call on_rx from COM1's receive interrupt (IRQ 4); nothing without a UART. */
+void serial_enable_rx_irq(void (*on_rx)(void));
 
 void vga_init(const struct boot_info *bi);
-bool vga_present(void);
 void vga_putc(char c);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Per-CPU state (DESIGN.md section 3): one struct cpu per CPU, reached
+ * Per-CPU state (docs/cpus.md): one struct cpu per CPU, reached
  * through the GS base. CPU ids are dense (boot CPU = 0); APIC ids are
  * hardware ids and never index arrays.
  */
@@ -64,11 +64,16 @@ static inline uint32_t cpu_id(void)
 	return this_cpu()->id;
 }
 
+/* The stack the CPU switches to on an interrupt or system call from ring 3. */
+static inline void cpu_set_kernel_stack(struct cpu *c, uint64_t top)
+{
+	c->tss.rsp[0] = top;
+}
+
 /* Point this CPU's GS base at c (before anything uses this_cpu()). */
 void percpu_set(struct cpu *c);
 /* The boot CPU's struct cpu, as early as possible in boot. */
 void percpu_init_bsp(void);
-struct cpu *cpu_by_apic_id(uint32_t apic_id);
 #endif
 
 #endif

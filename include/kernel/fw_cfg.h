@@ -7,7 +7,6 @@
 
 #define FW_CFG_CMDLINE_FILE "opt/kestrel/cmdline"
 
-bool fw_cfg_present(void);
 /* Reads file `name` into buf (terminated); returns its length or a negative errno. */
 int fw_cfg_read_file(const char *name, char *buf, size_t len);
 

@@ -26,9 +26,5 @@ int panic_in_progress(void);
 
 /* Return addresses up the frame-pointer chain from rbp; returns how many. */
 int backtrace_collect(uint64_t rbp, uint64_t *out, int max);
-/* Print "  [<addr>] symbol+0xoff" lines walking frame pointers from rbp. */
-void backtrace_from(uint64_t rip, uint64_t rbp);
-/* Stop this CPU for good, or exit QEMU with the panic code under test. */
-__attribute__((noreturn)) void panic_stop(void);
 
 #endif

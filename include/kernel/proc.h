@@ -1,5 +1,5 @@
 /*
- * User processes (DESIGN.md section 5): an address space, its threads
+ * User processes (docs/syscalls.md): an address space, its threads
  * (tasks with proc set), its children, and what its parent's wait() gets.
  */
 #ifndef KERNEL_PROC_H

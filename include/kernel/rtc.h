@@ -11,7 +11,5 @@ struct rtc_time {
 
 /* Reads a consistent date and time; returns 0 or -EIO if it never settles. */
 int rtc_read(struct rtc_time *t);
-/* One CMOS register, under cmos_lock (index and data ports are a pair). */
-uint8_t cmos_read(uint8_t reg);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Tasks and the scheduler (sched/): preemptive round-robin with one run
  * queue per CPU, work stealing by idle CPUs, and reschedule IPIs to wake
- * halted ones (DESIGN.md section 4). The lock order is at the top of
+ * halted ones (docs/scheduler.md). The lock order is at the top of
  * sched/sched.c.
  */
 #ifndef KERNEL_SCHED_H
@@ -92,7 +92,6 @@ void schedule(void);
 bool sched_wake(struct task *t);
 /* Queue a new (or READY) task on the best allowed CPU. */
 void sched_start(struct task *t);
-void sched_set_slice(uint32_t ticks);
 void sched_wake_sleepers(void);         /* timer tick, sched/task.c */
 uint32_t sched_nr_ready(uint32_t cpu);
 /* Internal to sched/: the context switch and the first run of a task. */

@@ -20,13 +20,11 @@ int platform_acpi_table(const struct boot_info *bi, const char sig[4], uint64_t 
 
 /* Discover CPUs and interrupt controllers, bring up the APICs and start every AP. */
 void smp_init(void);
-const struct platform_info *smp_platform(void);
 uint32_t smp_tick_hz(void);
 
 /* IPIs (smp/ipi.c). */
 void ipi_init(void);
 void ipi_send(uint32_t cpu, uint32_t vector);
-void ipi_send_all_but_self(uint32_t vector);
 /* Cross-CPU TLB invalidation, acknowledged by every other online CPU. */
 void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages);
 /* Run fn(arg) on CPU `cpu` from its interrupt handler and wait for it. */

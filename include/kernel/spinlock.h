@@ -1,5 +1,5 @@
 /*
- * Spinlocks built on `lock cmpxchg` (DESIGN.md section 4): test, then
+ * Spinlocks built on `lock cmpxchg` (docs/locking.md): test, then
  * test-and-set, `pause` while spinning; released with a release store.
  * With LOCK_DEBUG (on by default) a lock records its owner CPU and the
  * acquisition site, and the kernel panics on recursive acquisition and on

@@ -11,8 +11,6 @@ void syscall_init_cpu(void);
 void syscall_dispatch(struct trap_frame *tf);
 /* Route COM1's receive interrupt into the console input buffer. */
 void console_input_init(void);
-/* Read everything the UART holds (its receive interrupt). */
-void console_poll(void);
 /* Queue bytes as if typed on the console. */
 void console_input(const char *s, size_t n);
 

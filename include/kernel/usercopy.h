@@ -1,5 +1,5 @@
 /*
- * The only ways the kernel touches user memory (DESIGN.md section 5): every
+ * The only ways the kernel touches user memory (docs/syscalls.md): every
  * pointer is range-checked, and a fault during the copy becomes -EFAULT
  * through an exception fixup instead of a kernel fault. With SMAP on, user
  * pages are reachable only inside these helpers (STAC/CLAC).
@@ -19,6 +19,5 @@ int copy_from_user(void *dst, uint64_t src, size_t len);
 int copy_to_user(uint64_t dst, const void *src, size_t len);
 /* Copies a NUL-terminated string; its length, -EFAULT, or -ERANGE if longer than max-1. */
 int strncpy_from_user(char *dst, uint64_t src, size_t max);
-void usercopy_init_cpu(void);   /* SMEP/SMAP/UMIP on this CPU when the CPU has them */
 
 #endif

@@ -40,7 +40,6 @@ struct mutex {
 };
 
 #define MUTEX_INIT(n) { .wq = WAIT_QUEUE_INIT(n), .owner = 0 }
-void mutex_init(struct mutex *m, const char *name);
 void mutex_lock(struct mutex *m);
 bool mutex_trylock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
@@ -52,7 +51,6 @@ struct semaphore {
 
 void sem_init(struct semaphore *s, int64_t count, const char *name);
 void sem_down(struct semaphore *s);
-bool sem_trydown(struct semaphore *s);
 void sem_up(struct semaphore *s);
 
 #endif

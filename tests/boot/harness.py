@@ -1,4 +1,4 @@
-"""QEMU boot-test harness (DESIGN.md sections 6 and 7): runs boots with a
+"""QEMU boot-test harness (docs/serial.md, docs/testing.md): runs boots with a
 timeout, captures COM1, checks the exit status, required lines and the
 kernel's KTAP, and reports each boot as one KTAP result of the caller."""
 

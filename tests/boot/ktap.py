@@ -1,4 +1,4 @@
-"""KTAP (the kernel's test output format, DESIGN.md section 6): parse the
+"""KTAP (the kernel's test output format, docs/serial.md): parse the
 top-level documents in a log and list why a run is not complete and
 all-passing. Used on serial logs, unit-test output and our own output."""
 

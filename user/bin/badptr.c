@@ -3,7 +3,7 @@
  * (NULL, the kernel half, two non-canonical addresses, an unmapped user
  * page, and an object that starts mapped and runs into an unmapped page).
  * Each call must fail with -EFAULT and the kernel must survive
- * (DESIGN.md section 5). KTAP; the exit status is the number of failures.
+ * (docs/syscalls.md). KTAP; the exit status is the number of failures.
  */
 #include <stdio.h>
 #include <string.h>

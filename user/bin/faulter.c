@@ -8,7 +8,7 @@
 #include <kestrel.h>
 #include "fault_cases.h"
 
-#define KERNEL_IMAGE_ADDR       UINT64_C(0xFFFFFFFF80000000)  /* DESIGN.md section 2 */
+#define KERNEL_IMAGE_ADDR       UINT64_C(0xFFFFFFFF80000000)  /* docs/memory.md */
 #define NONCANONICAL_ADDR       UINT64_C(0x0000800000000000)  /* first address past the low half */
 #define KBD_DATA_PORT           0x60
 #define INT_SYSCALL_LEGACY      0x80

@@ -1,5 +1,5 @@
 /*
- * KTAP output for the test programs (DESIGN.md section 6): a header and
+ * KTAP output for the test programs (docs/serial.md): a header and
  * plan, one "ok N name" / "not ok N name # reason" line per case, and the
  * number of failures as the exit status (capped to fit the 8-bit status).
  * Only one thread of a program may report.

@@ -1,6 +1,6 @@
 /*
- * Kestrel system-call ABI, shared by the kernel and user/ (DESIGN.md
- * section 5): SYSCALL with rax = number, arguments in rdi rsi rdx r10 r8 r9,
+ * Kestrel system-call ABI, shared by the kernel and user/ (docs/syscalls.md):
+ * SYSCALL with rax = number, arguments in rdi rsi rdx r10 r8 r9,
  * result in rax, negative errno (include/kernel/errno.h values) on error.
  * SYSCALL clobbers rcx and r11.
  */

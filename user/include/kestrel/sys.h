@@ -1,6 +1,6 @@
 /*
  * Raw system calls, one inline wrapper per call in <uapi/kestrel/syscall.h>
- * (DESIGN.md section 5): rax = number, arguments in rdi rsi rdx r10 r8 r9,
+ * (docs/syscalls.md): rax = number, arguments in rdi rsi rdx r10 r8 r9,
  * result in rax; SYSCALL itself clobbers rcx (return rip) and r11 (rflags).
  * Results are returned as the kernel gave them: negative errno on error.
  */
