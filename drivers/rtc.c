@@ -22,11 +22,15 @@
 #define RTC_STATUS_A    0x0A
 #define   RTC_UIP       0x80    /* update in progress */
 #define RTC_STATUS_B    0x0B
-#define   RTC_24H       0x02
-#define   RTC_BINARY    0x04
 #define RTC_CENTURY     0x32    /* ACPI FADT usually names this one */
-#define   HOUR_PM       0x80
 #define RTC_READ_TRIES  1000
+/*
+ * An update cycle keeps UIP set for under 2 ms (MC146818A: 1984 us at
+ * most); polls cost about a microsecond each (port I/O), so this bound is
+ * tens of update cycles. A clock stuck in update (dead battery, no RTC)
+ * is reported as unsettled instead of hanging boot.
+ */
+#define RTC_UIP_POLLS   100000
 
 static spinlock_t cmos_lock = SPINLOCK_INIT("cmos");
 
@@ -41,53 +45,41 @@ static uint8_t cmos_read(uint8_t reg)
 	return v;
 }
 
-static uint8_t bcd(uint8_t v)
+static void rtc_snapshot(struct rtc_raw *r)
 {
-	return (v & 0x0F) + (v >> 4) * 10;
+	r->second = cmos_read(RTC_SECONDS);
+	r->minute = cmos_read(RTC_MINUTES);
+	r->hour = cmos_read(RTC_HOURS);
+	r->day = cmos_read(RTC_DAY);
+	r->month = cmos_read(RTC_MONTH);
+	r->year = cmos_read(RTC_YEAR);
+	r->century = cmos_read(RTC_CENTURY);
 }
 
-static void rtc_snapshot(struct rtc_time *t, uint8_t *century)
+static bool rtc_wait_not_updating(void)
 {
-	t->second = cmos_read(RTC_SECONDS);
-	t->minute = cmos_read(RTC_MINUTES);
-	t->hour = cmos_read(RTC_HOURS);
-	t->day = cmos_read(RTC_DAY);
-	t->month = cmos_read(RTC_MONTH);
-	t->year = cmos_read(RTC_YEAR);
-	*century = cmos_read(RTC_CENTURY);
+	for (int i = 0; i < RTC_UIP_POLLS; i++) {
+		if (!(cmos_read(RTC_STATUS_A) & RTC_UIP))
+			return true;
+		cpu_relax();
+	}
+	return false;
 }
 
 int rtc_read(struct rtc_time *t)
 {
-	struct rtc_time a, b;
-	uint8_t ca, cb, status;
+	struct rtc_raw a, b;
 	int tries = 0;
 
 	do {
-		if (++tries > RTC_READ_TRIES)
+		if (++tries > RTC_READ_TRIES || !rtc_wait_not_updating())
 			return -EIO;
-		while (cmos_read(RTC_STATUS_A) & RTC_UIP)
-			cpu_relax();
-		rtc_snapshot(&a, &ca);
-		rtc_snapshot(&b, &cb);
+		rtc_snapshot(&a);
+		rtc_snapshot(&b);
 	} while (a.second != b.second || a.minute != b.minute || a.hour != b.hour ||
-		 a.day != b.day || a.month != b.month || a.year != b.year || ca != cb);
-
-	status = cmos_read(RTC_STATUS_B);
-	bool pm = a.hour & HOUR_PM;
-	a.hour &= ~HOUR_PM;
-	if (!(status & RTC_BINARY)) {
-		a.second = bcd(a.second);
-		a.minute = bcd(a.minute);
-		a.hour = bcd(a.hour);
-		a.day = bcd(a.day);
-		a.month = bcd(a.month);
-		a.year = bcd((uint8_t)a.year);
-		ca = bcd(ca);
-	}
-	if (!(status & RTC_24H) && pm)
-		a.hour = (a.hour + 12) % 24;
-	a.year += ca >= 19 && ca <= 30 ? ca * 100 : 2000;
-	*t = a;
+		 a.day != b.day || a.month != b.month || a.year != b.year ||
+		 a.century != b.century);
+	a.status_b = cmos_read(RTC_STATUS_B);
+	rtc_decode(&a, t);
 	return 0;
 }
