@@ -178,7 +178,7 @@ static int64_t sys_wait(const struct trap_frame *tf)
 
 static int64_t sys_kill(const struct trap_frame *tf)
 {
-	return proc_kill((int)tf->rdi, KESTREL_KILL_BY_USER << 8);
+	return proc_kill_from(current_proc(), (int)tf->rdi, KESTREL_KILL_BY_USER << 8);
 }
 
 static int64_t sys_thread_create(const struct trap_frame *tf)
@@ -247,8 +247,27 @@ static int64_t sys_cpu_id(const struct trap_frame *tf) { (void)tf; return cpu_id
 static int64_t sys_mmap(const struct trap_frame *tf) { return proc_mmap(tf->rsi, (int)tf->rdx); }
 static int64_t sys_munmap(const struct trap_frame *tf) { return proc_munmap(tf->rdi, tf->rsi); }
 static int64_t sys_sbrk(const struct trap_frame *tf) { return proc_sbrk((int64_t)tf->rdi); }
-static int64_t sys_halt(const struct trap_frame *tf) { (void)tf; power_off(); }
-static int64_t sys_reboot(const struct trap_frame *tf) { (void)tf; power_reboot(); }
+/* Only init, or a process init marked (SYS_setpriv), may stop the machine. */
+static int64_t sys_halt(const struct trap_frame *tf)
+{
+	(void)tf;
+	if (!(current_proc()->flags & PROC_F_POWER))
+		return -EPERM;
+	power_off();
+}
+
+static int64_t sys_reboot(const struct trap_frame *tf)
+{
+	(void)tf;
+	if (!(current_proc()->flags & PROC_F_POWER))
+		return -EPERM;
+	power_reboot();
+}
+
+static int64_t sys_setpriv(const struct trap_frame *tf)
+{
+	return proc_setpriv(current_proc(), (int)tf->rdi, (uint32_t)tf->rsi);
+}
 
 static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_exit] = sys_exit,                  [SYS_write] = sys_write,
@@ -262,6 +281,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_cpu_id] = sys_cpu_id,              [SYS_kill] = sys_kill,
 	[SYS_ps] = sys_ps,                      [SYS_sysinfo] = sys_sysinfo,
 	[SYS_halt] = sys_halt,                  [SYS_reboot] = sys_reboot,
+	[SYS_setpriv] = sys_setpriv,
 };
 
 /* From arch/x86_64/syscall.S, interrupts on. */

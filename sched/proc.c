@@ -50,17 +50,36 @@ uint32_t proc_count(void)
 	return n;
 }
 
-/* A table slot and a pid, or -EAGAIN when the table is full. */
+/* Children of parent in the table, alive or not yet waited for. */
+static uint32_t children_of(const struct process *parent)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < PROC_MAX; i++)
+		n += procs[i] && procs[i]->parent == parent;
+	return n;
+}
+
+/*
+ * A table slot and a pid, or -EAGAIN when the table is full or parent
+ * already has PROC_MAX_CHILDREN (the kernel's own test parent has no limit).
+ */
 static int proc_register(struct process *p, struct process *parent)
 {
 	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
 	int rc = -EAGAIN;
 
+	if (parent && parent != proc_kernel_parent() && children_of(parent) >= PROC_MAX_CHILDREN) {
+		spin_unlock_irqrestore(&proc_table_lock, flags);
+		return -EAGAIN;
+	}
 	for (int i = 0; i < PROC_MAX; i++)
 		if (!procs[i]) {
 			procs[i] = p;
 			p->pid = next_pid++;
 			p->parent = parent;
+			if (!parent)
+				p->flags |= PROC_F_INIT | PROC_F_POWER;
 			rc = 0;
 			break;
 		}
@@ -136,6 +155,7 @@ int proc_spawn_on(const char *name, int argc, char *const argv[], struct process
 	if (!p)
 		return -ENOMEM;
 	spin_init(&p->lock, "process");
+	p->mm_lock = (struct mutex)MUTEX_INIT("process_mm");
 	strlcpy(p->name, name, sizeof(p->name));
 	p->vs = vmm_create();
 	if (!p->vs) {
@@ -167,6 +187,18 @@ static void proc_wake_all(void)
 	console_wake_readers();
 }
 
+/* Every thread of p in a timed sleep wakes, to notice that p is exiting. */
+static void proc_cancel_sleeps(struct process *p)
+{
+	uint64_t flags = spin_lock_irqsave(&p->lock);
+
+	/* Under p->lock a thread's task cannot exit and be freed. */
+	for (int i = 0; i < PROC_MAX_THREADS; i++)
+		if (p->threads[i].task)
+			sleep_cancel(p->threads[i].task);
+	spin_unlock_irqrestore(&p->lock, flags);
+}
+
 /* Mark p as exiting with status unless it already is; true if this call did. */
 static bool proc_begin_exit(struct process *p, int status)
 {
@@ -178,8 +210,10 @@ static bool proc_begin_exit(struct process *p, int status)
 		p->exit_status = status;
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (first)
+	if (first) {
+		proc_cancel_sleeps(p);
 		proc_wake_all();
+	}
 	return first;
 }
 
@@ -222,6 +256,61 @@ void proc_check_exit(void)
 		proc_thread_exit(0);
 }
 
+static struct process *find_alive(int pid)
+{
+	for (int i = 0; i < PROC_MAX; i++)
+		if (procs[i] && procs[i]->pid == pid && procs[i]->state == PROC_ALIVE)
+			return procs[i];
+	return NULL;
+}
+
+/* Is p the ancestor itself or one of its descendants? Under proc_table_lock. */
+static bool is_descendant(const struct process *p, const struct process *ancestor)
+{
+	for (int depth = 0; p && depth <= PROC_MAX; depth++, p = p->parent)
+		if (p == ancestor)
+			return true;
+	return false;
+}
+
+int proc_kill_from(struct process *killer, int pid, int status)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	struct process *p = find_alive(pid);
+	int rc = 0;
+
+	if (!p)
+		rc = -ESRCH;
+	else if (p->flags & PROC_F_INIT)
+		rc = -EPERM;            /* nothing would be left to run */
+	else if (!is_descendant(p, killer))
+		rc = -EPERM;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	/* p stays in the table: only its own last thread can finish it. */
+	return rc < 0 ? rc : proc_kill(pid, status);
+}
+
+int proc_setpriv(struct process *caller, int pid, uint32_t privs)
+{
+	uint32_t want = privs & KESTREL_PRIV_POWER ? PROC_F_POWER : 0;
+	uint64_t flags;
+	struct process *p;
+	int rc = 0;
+
+	if (privs & ~KESTREL_PRIV_ALL)
+		return -EINVAL;
+	flags = spin_lock_irqsave(&proc_table_lock);
+	p = find_alive(pid);
+	if (!p)
+		rc = -ESRCH;
+	else if ((caller->flags & want) != want || !is_descendant(p, caller))
+		rc = -EPERM;
+	else
+		p->flags |= want;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return rc;
+}
+
 int proc_kill(int pid, int status)
 {
 	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
@@ -238,6 +327,8 @@ int proc_kill(int pid, int status)
 		}
 		spin_unlock(&p->lock);
 	}
+	if (p)
+		proc_cancel_sleeps(p);  /* p stays in the table while we hold its lock */
 	spin_unlock_irqrestore(&proc_table_lock, flags);
 	if (!p)
 		return -ESRCH;
@@ -276,6 +367,9 @@ static void proc_finish(struct process *p)
 	spin_unlock(&p->lock);
 	parent = p->parent;
 	spin_unlock_irqrestore(&proc_table_lock, flags);
+	if (p->flags & PROC_F_INIT)
+		kprintf("kestrel: init (pid %d) has exited (status 0x%x): no process is left "
+			"to start programs\n", p->pid, p->exit_status);
 	while (ndead)
 		kfree(dead[--ndead]);
 	if (parent)

@@ -10,6 +10,7 @@
 #include <kernel/cpu.h>
 #include <kernel/kmalloc.h>
 #include <kernel/panic.h>
+#include <kernel/proc.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
 #include <kernel/time.h>
@@ -131,6 +132,15 @@ void sleep_ns(uint64_t ns)
 	uint64_t flags = spin_lock_irqsave(&sleep_lock);
 	struct task **pp = &sleep_list;
 
+	/*
+	 * A process killed before this thread got here must not sleep: the
+	 * kill set exiting before it looked for sleepers under sleep_lock,
+	 * so either it finds this thread in the list or we see exiting.
+	 */
+	if (t->proc && __atomic_load_n(&t->proc->exiting, __ATOMIC_ACQUIRE)) {
+		spin_unlock_irqrestore(&sleep_lock, flags);
+		return;
+	}
 	t->wake_deadline_ns = time_ns() + ns;
 	while (*pp && (*pp)->wake_deadline_ns <= t->wake_deadline_ns)
 		pp = &(*pp)->wq_next;
@@ -147,7 +157,25 @@ void sleep_ns(uint64_t ns)
 
 void sleep_ms(uint64_t ms)
 {
-	sleep_ns(ms * NS_PER_MS);
+	/* A deadline past 2^64 ns (584 years) would wrap to one in the past. */
+	sleep_ns(ms > UINT64_MAX / NS_PER_MS / 2 ? UINT64_MAX / 2 : ms * NS_PER_MS);
+}
+
+bool sleep_cancel(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&sleep_lock);
+	bool found = false;
+
+	for (struct task **pp = &sleep_list; *pp; pp = &(*pp)->wq_next)
+		if (*pp == t) {
+			*pp = t->wq_next;
+			found = true;
+			break;
+		}
+	if (found)
+		sched_wake(t);
+	spin_unlock_irqrestore(&sleep_lock, flags);
+	return found;
 }
 
 /* From every CPU's timer tick: wake the sleepers whose deadline passed. */

@@ -232,7 +232,7 @@ bool proc_handle_page_fault(uint64_t addr)
 	if (!p || addr < USER_STACK_LOW || addr >= USER_STACK_TOP)
 		return false;
 	/* Inside the stack region: grow it by the page that was touched. */
-	if (vmm_translate(p->vs, addr, NULL, NULL))
+	if (vmm_translate(p->vs, addr, NULL, NULL) || !proc_mem_allows(p, 1))
 		return false;
 	return map_zero_page(p, addr & PAGE_MASK, VM_WRITE) == 0;
 }
@@ -258,24 +258,54 @@ void proc_fault_kill(const struct trap_frame *tf)
 
 /* ------------------------------------------------------------ memory calls */
 
+bool proc_mem_allows(const struct process *p, uint64_t pages)
+{
+	uint64_t limit = pmm_managed_count() / PROC_MEM_LIMIT_DEN * PROC_MEM_LIMIT_NUM;
+	uint64_t mapped = __atomic_load_n(&p->pages, __ATOMIC_RELAXED);
+
+	/* Checked before any frame is taken: a request that cannot fit fails at once. */
+	return pages <= limit && mapped <= limit - pages && pages <= pmm_free_count();
+}
+
+/* Map [va, va + pages pages) zero-filled, all or nothing. */
+static int map_zero_range(struct process *p, uint64_t va, uint64_t pages, unsigned int flags)
+{
+	if (!proc_mem_allows(p, pages))
+		return -ENOMEM;
+	for (uint64_t i = 0; i < pages; i++)
+		if (map_zero_page(p, va + i * PAGE_SIZE, flags) < 0) {
+			for (uint64_t u = 0; u < i; u++)
+				unmap_free_page(p, va + u * PAGE_SIZE);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/* Under mm_lock, so threads of one process never race on the break. */
 int64_t proc_sbrk(int64_t increment)
 {
 	struct process *p = current_proc();
-	uint64_t old = p->brk, new = old + (uint64_t)increment;
+	int64_t rc;
 
-	if (new < p->brk_start || new > p->brk_start + USER_BRK_MAX || new >= USER_MMAP_BASE)
-		return -ENOMEM;
-	uint64_t old_top = (old + PAGE_SIZE - 1) & PAGE_MASK, new_top = (new + PAGE_SIZE - 1) & PAGE_MASK;
-	for (uint64_t va = old_top; va < new_top; va += PAGE_SIZE)
-		if (map_zero_page(p, va, VM_WRITE) < 0) {
-			for (uint64_t u = old_top; u < va; u += PAGE_SIZE)
-				unmap_free_page(p, u);
-			return -ENOMEM;
-		}
-	for (uint64_t va = new_top; va < old_top; va += PAGE_SIZE)
-		unmap_free_page(p, va);
-	p->brk = new;
-	return (int64_t)old;
+	mutex_lock(&p->mm_lock);
+	uint64_t old = p->brk, new = old + (uint64_t)increment;
+	uint64_t old_top = (old + PAGE_SIZE - 1) & PAGE_MASK;
+	uint64_t new_top = (new + PAGE_SIZE - 1) & PAGE_MASK;
+
+	if ((increment < 0 && new > old) || (increment > 0 && new < old) ||
+	    new < p->brk_start || new > p->brk_start + USER_BRK_MAX || new >= USER_MMAP_BASE) {
+		rc = -ENOMEM;
+	} else if (new_top > old_top &&
+		   map_zero_range(p, old_top, (new_top - old_top) / PAGE_SIZE, VM_WRITE) < 0) {
+		rc = -ENOMEM;
+	} else {
+		for (uint64_t va = new_top; va < old_top; va += PAGE_SIZE)
+			unmap_free_page(p, va);
+		p->brk = new;
+		rc = (int64_t)old;
+	}
+	mutex_unlock(&p->mm_lock);
+	return rc;
 }
 
 int64_t proc_mmap(uint64_t len, int prot)
@@ -283,24 +313,22 @@ int64_t proc_mmap(uint64_t len, int prot)
 	struct process *p = current_proc();
 	uint64_t pages = (len + PAGE_SIZE - 1) / PAGE_SIZE, va;
 	unsigned int flags = (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0);
+	int64_t rc;
 
 	if (!len || pages > (USER_MMAP_END - USER_MMAP_BASE) / PAGE_SIZE)
 		return -EINVAL;
-	uint64_t f = spin_lock_irqsave(&p->lock);
+	mutex_lock(&p->mm_lock);
 	va = p->mmap_next;
 	if (va + (pages + 1) * PAGE_SIZE > USER_MMAP_END) {
-		spin_unlock_irqrestore(&p->lock, f);
-		return -ENOMEM;
+		rc = -ENOMEM;
+	} else if (map_zero_range(p, va, pages, flags) < 0) {
+		rc = -ENOMEM;
+	} else {
+		p->mmap_next += (pages + 1) * PAGE_SIZE;        /* an unmapped page between mappings */
+		rc = (int64_t)va;
 	}
-	p->mmap_next += (pages + 1) * PAGE_SIZE;        /* an unmapped page between mappings */
-	spin_unlock_irqrestore(&p->lock, f);
-	for (uint64_t i = 0; i < pages; i++)
-		if (map_zero_page(p, va + i * PAGE_SIZE, flags) < 0) {
-			for (uint64_t u = 0; u < i; u++)
-				unmap_free_page(p, va + u * PAGE_SIZE);
-			return -ENOMEM;
-		}
-	return (int64_t)va;
+	mutex_unlock(&p->mm_lock);
+	return rc;
 }
 
 int proc_munmap(uint64_t addr, uint64_t len)
@@ -311,7 +339,24 @@ int proc_munmap(uint64_t addr, uint64_t len)
 		return -EFAULT;
 	if ((addr & ~PAGE_MASK) || !len)
 		return -EINVAL;
-	for (uint64_t va = addr; va < addr + len; va += PAGE_SIZE)
-		unmap_free_page(p, va);
+	mutex_lock(&p->mm_lock);
+	/*
+	 * Only three regions ever hold user pages: the program and its break,
+	 * the mmap area handed out so far, and the stack. Walking just their
+	 * overlap with the request keeps munmap(0, 128 TiB) as fast as a small one.
+	 */
+	const uint64_t regions[][2] = {
+		{ USER_BASE, (p->brk + PAGE_SIZE - 1) & PAGE_MASK },
+		{ USER_MMAP_BASE, p->mmap_next },
+		{ USER_STACK_LOW, USER_STACK_TOP },
+	};
+	for (size_t r = 0; r < sizeof(regions) / sizeof(regions[0]); r++) {
+		uint64_t lo = addr > regions[r][0] ? addr : regions[r][0];
+		uint64_t hi = addr + len < regions[r][1] ? addr + len : regions[r][1];
+
+		for (uint64_t va = lo & PAGE_MASK; va < hi; va += PAGE_SIZE)
+			unmap_free_page(p, va);
+	}
+	mutex_unlock(&p->mm_lock);
 	return 0;
 }

@@ -12,7 +12,15 @@
 #include <uapi/kestrel/syscall.h>
 
 #define PROC_MAX                64      /* process table: spawn fails with -EAGAIN beyond */
-#define PROC_MAX_THREADS        32
+#define PROC_MAX_THREADS        32      /* per process: thread_create fails with -EAGAIN */
+#define PROC_MAX_CHILDREN       32      /* live or unwaited children: spawn fails with -EAGAIN */
+/*
+ * User pages one process may have mapped, as a share of the frames the
+ * allocator manages: one program cannot take the memory the kernel and
+ * every other process need. Past it, sbrk/mmap/stack growth get -ENOMEM.
+ */
+#define PROC_MEM_LIMIT_NUM      3
+#define PROC_MEM_LIMIT_DEN      4
 #define PROC_MAX_ARGS           16
 #define PROC_ARG_MAX            128     /* bytes per argument, NUL included */
 #define USER_BASE               0x10000ul               /* nothing is mapped below */
@@ -25,6 +33,10 @@
 #define USER_BRK_MAX            (1ul << 30)
 
 enum proc_state { PROC_ALIVE, PROC_ZOMBIE };
+
+/* process.flags */
+#define PROC_F_INIT             0x1     /* the first process: cannot be killed */
+#define PROC_F_POWER            0x2     /* may halt and reboot (init, or whom init marks) */
 
 struct thread_slot {
 	uint64_t tid;                   /* 0: free */
@@ -45,15 +57,20 @@ struct process {
 	uint32_t live_threads;          /* not yet exited */
 	uint32_t unreaped_threads;      /* tasks not yet freed */
 	struct thread_slot threads[PROC_MAX_THREADS];
-	uint64_t brk_start, brk;
-	uint64_t mmap_next;
-	uint64_t pages;                 /* user pages mapped */
+	uint32_t flags;                 /* PROC_F_*; under proc_table_lock */
+	struct mutex mm_lock;           /* sbrk, mmap, munmap: one at a time per process */
+	uint64_t brk_start, brk;        /* under mm_lock */
+	uint64_t mmap_next;             /* under mm_lock */
+	uint64_t pages;                 /* user pages mapped (atomic) */
 	uint64_t cpu_ticks;             /* of exited threads; live ones add theirs */
 };
 
 struct process *current_proc(void);
 void proc_init(void);
-/* Loads `name` from the initrd; returns the pid or a negative errno. */
+/*
+ * Loads `name` from the initrd; returns the pid or a negative errno. A NULL
+ * parent makes it init (PROC_F_INIT | PROC_F_POWER), before it can run.
+ */
 int proc_spawn(const char *name, int argc, char *const argv[], struct process *parent);
 /* The same with its first thread pinned (affinity: a CPU bit mask). */
 int proc_spawn_on(const char *name, int argc, char *const argv[], struct process *parent,
@@ -67,6 +84,12 @@ __attribute__((noreturn)) void proc_exit(int status);
 /* Ends only the calling thread. */
 __attribute__((noreturn)) void proc_thread_exit(uint64_t value);
 int proc_kill(int pid, int status);
+/* kill() from user space: killer may end itself and its descendants, never init. */
+int proc_kill_from(struct process *killer, int pid, int status);
+/* SYS_setpriv: caller gives pid (itself or a descendant) privileges it holds. */
+int proc_setpriv(struct process *caller, int pid, uint32_t privs);
+/* Can map `pages` more user pages without passing its limit or free memory? */
+bool proc_mem_allows(const struct process *p, uint64_t pages);
 /* On the way back to ring 3: leave if the process is going away. */
 void proc_check_exit(void);
 int proc_thread_create(uint64_t entry, uint64_t arg, uint64_t stack_top);

@@ -80,6 +80,8 @@ int64_t kthread_join(struct task *t);
 struct task *current_task(void);
 void sched_yield(void);
 void sleep_ms(uint64_t ms);
+/* End t's timed sleep now, if it is in one (a kill must not wait out a sleep). */
+bool sleep_cancel(struct task *t);
 void sleep_ns(uint64_t ns);
 
 /* Scheduler core (sched/sched.c). */

@@ -193,6 +193,30 @@ static const char *test_fork_storm(void)
 	return NULL;
 }
 
+/*
+ * user/bin/limits: privilege (kill, halt, reboot, setpriv) against a
+ * sibling it must not touch, memory and children limits, concurrent sbrk.
+ */
+static const char *test_privilege_and_limits(void)
+{
+	char *sargv[] = { "sleeper", "60000" };
+	char pidbuf[16];
+	int sibling = proc_spawn("sleeper", 2, sargv, proc_kernel_parent()), status;
+	const char *why;
+
+	if (sibling < 0)
+		return ktest_fail("spawn sleeper: %d", sibling);
+	ksnprintf(pidbuf, sizeof(pidbuf), "%d", sibling);
+	why = expect_exit("limits", pidbuf, 0);
+	/* The sibling must still be alive for the kernel to end it. */
+	int killed = proc_kill(sibling, KESTREL_KILL_BY_USER << 8);
+	proc_wait(proc_kernel_parent(), sibling, &status, NULL);
+	if (killed < 0 && !why)
+		why = ktest_fail("the sibling (pid %d) ended before limits did (status 0x%x)",
+				 sibling, status);
+	return why;
+}
+
 KTEST_SUITE(user,
 	KTEST_CASE(test_exit_status_reaches_parent),
 	KTEST_CASE(test_bad_program_refused),
@@ -201,6 +225,7 @@ KTEST_SUITE(user,
 	KTEST_CASE(test_fpu_per_task),
 	KTEST_CASE(test_fault_isolation),
 	KTEST_CASE(test_bad_pointers),
+	KTEST_CASE(test_privilege_and_limits),
 	KTEST_CASE(test_every_cpu_runs_ring3),
 	KTEST_CASE(test_fairness),
 	KTEST_CASE(test_spawn_churn),

@@ -76,6 +76,10 @@ static void run_shell(void)
 		printf("init: spawn sh: %s\n", kestrel_strerror(sh));
 		return;
 	}
+	/* The shell's halt and reboot commands: init's privilege, handed on. */
+	long r = setpriv((int)sh, KESTREL_PRIV_POWER);
+	if (r < 0)
+		printf("init: setpriv sh: %s\n", kestrel_strerror(r));
 	while ((pid = wait(-1, &status)) >= 0 && pid != sh)
 		;
 	if (pid < 0)

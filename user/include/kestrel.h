@@ -36,6 +36,8 @@ static inline uint64_t clock_ns(void) { return (uint64_t)sys_clock_ns(); }
 static inline int cpu_id(void) { return (int)sys_cpu_id(); }
 static inline long halt(void) { return sys_halt(); }
 static inline long reboot(void) { return sys_reboot(); }
+/* Give pid (itself or a descendant) privileges the caller holds (KESTREL_PRIV_*). */
+static inline long setpriv(int pid, unsigned int privs) { return sys_setpriv(pid, privs); }
 
 static inline long ps(struct kestrel_proc_info *buf, size_t count)
 {

@@ -29,7 +29,8 @@
 #define SYS_sysinfo             19      /* (struct kestrel_sysinfo *) -> 0 */
 #define SYS_halt                20      /* () -> powers the machine off */
 #define SYS_reboot              21      /* () -> resets the machine */
-#define SYS_COUNT               22
+#define SYS_setpriv             22      /* (int pid, unsigned privs) -> 0; see KESTREL_PRIV_* */
+#define SYS_COUNT               23
 
 /* mmap prot bits */
 #define PROT_READ               0x1
@@ -71,5 +72,13 @@ struct kestrel_sysinfo {
 	uint64_t page_size;
 };
 #endif
+
+/*
+ * SYS_setpriv: a process holding a privilege may give it to itself or a
+ * descendant (init holds them all from the start). -EPERM otherwise,
+ * -ESRCH for no such process, -EINVAL for unknown bits.
+ */
+#define KESTREL_PRIV_POWER      0x1     /* SYS_halt and SYS_reboot */
+#define KESTREL_PRIV_ALL        KESTREL_PRIV_POWER
 
 #endif

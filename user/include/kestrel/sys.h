@@ -159,4 +159,9 @@ static inline long sys_reboot(void)
 	return kestrel_syscall0(SYS_reboot);
 }
 
+static inline long sys_setpriv(int pid, unsigned int privs)
+{
+	return kestrel_syscall2(SYS_setpriv, pid, privs);
+}
+
 #endif
