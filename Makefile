@@ -102,7 +102,7 @@ SHELL := /bin/bash
 # not be turned into calls to themselves. SSE is allowed in user code (the
 # kernel saves FPU state per task), so no -mgeneral-regs-only here.
 USER_CFLAGS  := -std=gnu11 -ffreestanding -fno-pic -fno-pie -static -nostdlib -mno-red-zone \
-                -O2 -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+                -O2 -g -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
                 -fno-tree-loop-distribute-patterns -Iinclude -Iuser/include $(WARN) -MMD -MP
 USER_ASFLAGS := -Iinclude -Iuser/include -D__ASSEMBLER__ -MMD -MP
 USER_LDFLAGS := -static -nostdlib -T user/user.ld -z max-page-size=0x1000 -z noexecstack \
@@ -140,12 +140,20 @@ $(B)/user/bin/%: $(B)/user/user/bin/%.c.o $(USER_CRT0) $(USER_LIB) user/user.ld
 	@echo "  ULD     $@"
 	$(Q)$(LD) $(USER_LDFLAGS) -o $@ $(USER_CRT0) $< $(USER_LIB) $(USER_LIBGCC)
 
-$(INITRD): $(USER_BINS)
+# build/user/bin keeps the DWARF for gdb (kestrel-user); the initrd gets
+# stripped copies, a third of the size for the loaders to read.
+USER_STRIPPED := $(addprefix $(B)/user/initrd/,$(USER_PROGS))
+
+$(B)/user/initrd/%: $(B)/user/bin/%
+	@mkdir -p $(dir $@)
+	$(Q)$(OBJCOPY) --strip-debug $< $@
+
+$(INITRD): $(USER_STRIPPED)
 	@echo "  TAR     $@"
-	$(Q)tar $(INITRD_TAR_FLAGS) -C $(B)/user/bin -cf $@ $(USER_PROGS)
+	$(Q)tar $(INITRD_TAR_FLAGS) -C $(B)/user/initrd -cf $@ $(USER_PROGS)
 
 # Make would delete these objects as intermediates; keep them for incremental builds.
-.SECONDARY: $(USER_CRT0) $(USER_PROG_OBJ)
+.SECONDARY: $(USER_CRT0) $(USER_PROG_OBJ) $(USER_BINS)
 
 user: $(INITRD)
 .PHONY: user
@@ -265,7 +273,7 @@ run: setup all
 	$(Q)$(PYTHON) tools/qemu.py --boot $(BOOT) --smp $(SMP) --mem $(MEM) --interactive $(QEMU_ARGS)
 
 debug: setup all
-	$(Q)SMP=$(SMP) MEM=$(MEM) bash tools/debug.sh $(BOOT)
+	$(Q)SMP=$(SMP) MEM=$(MEM) DEBUG_STOP=$(DEBUG_STOP) KESTREL_BUILD=$(B) bash tools/debug.sh $(BOOT)
 
 test: setup all unit
 	$(Q)$(PYTHON) tests/run_all.py

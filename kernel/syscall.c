@@ -10,6 +10,7 @@
 #include <kernel/console.h>
 #include <kernel/cpu.h>
 #include <kernel/errno.h>
+#include <kernel/klog.h>
 #include <kernel/kmalloc.h>
 #include <kernel/pmm.h>
 #include <kernel/power.h>
@@ -269,6 +270,39 @@ static int64_t sys_setpriv(const struct trap_frame *tf)
 	return proc_setpriv(current_proc(), (int)tf->rdi, (uint32_t)tf->rsi);
 }
 
+/* ------------------------------------------------------------ the kernel log */
+
+/*
+ * The newest whole lines of the kernel log that fit in len bytes, oldest
+ * first. Copied in IO_CHUNK pieces through the stack: the log is read under
+ * the console lock, which must not be held across a user copy that may
+ * fault. A piece the writer overwrote meanwhile ends the copy early.
+ */
+static int64_t sys_dmesg(const struct trap_frame *tf)
+{
+	uint64_t buf = tf->rdi, len = tf->rsi, start, end, done = 0, flags;
+	char tmp[IO_CHUNK];
+
+	if (!user_range_mapped(buf, len, true))
+		return -EFAULT;
+	flags = console_lock_irqsave();
+	klog_tail(len, &start, &end);
+	console_unlock_irqrestore(flags);
+	while (start + done < end) {
+		size_t n;
+
+		flags = console_lock_irqsave();
+		n = klog_read(start + done, end, tmp, sizeof(tmp));
+		console_unlock_irqrestore(flags);
+		if (n == 0)
+			break;
+		if (copy_to_user(buf + done, tmp, n) < 0)
+			return -EFAULT;
+		done += n;
+	}
+	return (int64_t)done;
+}
+
 static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_exit] = sys_exit,                  [SYS_write] = sys_write,
 	[SYS_read] = sys_read,                  [SYS_yield] = sys_yield,
@@ -281,7 +315,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_cpu_id] = sys_cpu_id,              [SYS_kill] = sys_kill,
 	[SYS_ps] = sys_ps,                      [SYS_sysinfo] = sys_sysinfo,
 	[SYS_halt] = sys_halt,                  [SYS_reboot] = sys_reboot,
-	[SYS_setpriv] = sys_setpriv,
+	[SYS_setpriv] = sys_setpriv,            [SYS_dmesg] = sys_dmesg,
 };
 
 /* From arch/x86_64/syscall.S, interrupts on. */

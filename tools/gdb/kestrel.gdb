@@ -1,6 +1,7 @@
-# gdb setup for Kestrel under QEMU's gdbstub (used by tools/debug.sh and
-# tests/boot/gdb_test.py). Load with the kernel ELF:
-#   gdb build/kestrel.elf -x tools/gdb/kestrel.gdb -ex 'kestrel-attach :1234'
+# gdb setup for Kestrel under QEMU's gdbstub (used by tools/debug.sh,
+# tests/boot/gdb_test.py and tests/boot/gdb_helpers_test.py; see
+# docs/debugging.md). Load with the kernel ELF, from the tree's root:
+#   gdb build/kestrel.elf -x tools/gdb/kestrel.gdb -ex 'kestrel-attach :1234 [kernel|ap|user:PROG]'
 
 set pagination off
 set confirm off
@@ -21,25 +22,39 @@ set architecture i386:x86-64
 set tcp auto-retry on
 set tcp connect-timeout 30
 
-# kestrel-attach HOST:PORT -- connect and run to kernel_main.
-# A hardware breakpoint (a debug register, compared against the linear
-# address). A software breakpoint is an int3 written into guest memory
-# through the guest's page tables under KVM, and the higher-half address
-# does not exist while the CPU runs from reset with paging off (TCG keeps
-# software breakpoints itself, so only KVM would show the failure).
-define kestrel-attach
-  target remote $arg0
-  hbreak kernel_main
-  continue
-end
-document kestrel-attach
-Connect to QEMU's gdbstub at HOST:PORT (e.g. :1234) and run to kernel_main.
+# The helpers (kestrel-ps, kestrel-cpus, kestrel-dmesg, kestrel-bt,
+# kestrel-locks, kestrel-user, kestrel-stop, kestrel-attach; `help kestrel`)
+# live in kestrel.py next to this file. gdb has no "directory of the script
+# being sourced", so look for it from the working directory (tools/debug.sh
+# and the tests run from the tree's root), then next to the sources the
+# kernel ELF was built from.
+python
+import os
+import gdb
+
+def _kestrel_py():
+    here = os.path.join("tools", "gdb", "kestrel.py")
+    if os.path.isfile(here):
+        return here
+    sym = gdb.lookup_global_symbol("kernel_main")
+    if sym is not None and sym.symtab is not None:
+        root = os.path.dirname(os.path.dirname(sym.symtab.fullname()))
+        path = os.path.join(root, here)
+        if os.path.isfile(path):
+            return path
+    return None
+
+_path = _kestrel_py()
+if _path:
+    gdb.execute("source " + _path)
+else:
+    print("kestrel.gdb: tools/gdb/kestrel.py not found; run gdb from the tree's root")
 end
 
-# kestrel-cpus -- one gdb thread per QEMU vCPU.
-define kestrel-cpus
-  info threads
-end
-document kestrel-cpus
-List the virtual CPUs (gdb threads); `thread N` switches to CPU N-1.
-end
+# kestrel-attach HOST:PORT [kernel|ap|user:PROG] (kestrel.py) connects and
+# runs to the stop. Every stop is a hardware breakpoint (a debug register,
+# compared against the linear address). A software breakpoint is an int3
+# written into guest memory through the guest's page tables under KVM, and
+# the higher-half address does not exist while the CPU runs from reset with
+# paging off (TCG keeps software breakpoints itself, so only KVM would show
+# the failure).

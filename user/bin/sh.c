@@ -182,12 +182,34 @@ static void cmd_reboot(int argc, char **argv)
 	printf("sh: reboot: %s\n", kestrel_strerror(r));
 }
 
+/* The whole kernel log: KLOG_SIZE in include/kernel/klog.h. */
+#define DMESG_BUF       (64 * KIB)
+
+static void cmd_dmesg(int argc, char **argv)
+{
+	char *buf = malloc(DMESG_BUF);
+	long n;
+
+	(void)argc, (void)argv;
+	if (!buf) {
+		printf("sh: dmesg: out of memory\n");
+		return;
+	}
+	n = dmesg(buf, DMESG_BUF);
+	if (n < 0)
+		printf("sh: dmesg: %s\n", kestrel_strerror(n));
+	else
+		write(1, buf, (size_t)n);
+	free(buf);
+}
+
 static const struct command commands[] = {
 	{ "help", "", "this list", cmd_help },
 	{ "ps", "", "processes: PID PPID THR STATE TICKS MEM NAME", cmd_ps },
 	{ "cpus", "", "number of CPUs online", cmd_cpus },
 	{ "mem", "", "total and free memory", cmd_mem },
 	{ "uptime", "", "time since boot", cmd_uptime },
+	{ "dmesg", "", "the kernel log", cmd_dmesg },
 	{ "run", "<program> [args]", "run a program and wait for it", cmd_run },
 	{ "kill", "<pid>", "kill a process", cmd_kill },
 	{ "halt", "", "power off", cmd_halt },

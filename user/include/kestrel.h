@@ -49,6 +49,15 @@ static inline long sysinfo(struct kestrel_sysinfo *info)
 	return sys_sysinfo(info);
 }
 
+/*
+ * The newest whole lines of the kernel log that fit in len bytes, oldest
+ * first, each "[seconds.micros cCPU] text\n"; returns the byte count.
+ */
+static inline long dmesg(char *buf, size_t len)
+{
+	return sys_dmesg(buf, len);
+}
+
 /* ---- console I/O (fd 0 in, fd 1 and 2 out) */
 static inline long write(int fd, const void *buf, size_t len)
 {

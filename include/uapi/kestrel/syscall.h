@@ -30,7 +30,8 @@
 #define SYS_halt                20      /* () -> powers the machine off */
 #define SYS_reboot              21      /* () -> resets the machine */
 #define SYS_setpriv             22      /* (int pid, unsigned privs) -> 0; see KESTREL_PRIV_* */
-#define SYS_COUNT               23
+#define SYS_dmesg               23      /* (char *buf, size_t len) -> bytes: the newest whole kernel-log lines */
+#define SYS_COUNT               24
 
 /* mmap prot bits */
 #define PROT_READ               0x1

@@ -164,4 +164,9 @@ static inline long sys_setpriv(int pid, unsigned int privs)
 	return kestrel_syscall2(SYS_setpriv, pid, privs);
 }
 
+static inline long sys_dmesg(char *buf, size_t len)
+{
+	return kestrel_syscall2(SYS_dmesg, (long)buf, (long)len);
+}
+
 #endif
