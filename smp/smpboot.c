@@ -50,6 +50,7 @@ uint32_t smp_tick_hz(void)
 static void timer_tick(struct trap_frame *tf)
 {
 	(void)tf;
+	lapic_timer_tick();
 	this_cpu()->ticks++;
 	sched_tick();
 }
@@ -197,7 +198,8 @@ static void smp_start_aps(void)
 void smp_init(void)
 {
 	const struct boot_info *bi = boot_info();
-	uint64_t hz;
+	uint64_t hz, timer_hz;
+	const char *timer_how;
 
 	if (cmdline_get_u64(bi->cmdline, "hz", &hz) == 0 && hz > 0 && hz <= MAX_TICK_HZ)
 		tick_hz = (uint32_t)hz;
@@ -218,8 +220,8 @@ void smp_init(void)
 	irq_register(VEC_TIMER, timer_tick);
 	irq_register(VEC_LAPIC_ERROR, lapic_error);
 	ipi_init();
-	kprintf("lapic: timer %lu Hz (calibrated against the PIT), tick %u Hz\n",
-		lapic_timer_calibrate(), tick_hz);
+	timer_hz = lapic_timer_calibrate(&timer_how);
+	kprintf("lapic: timer %lu Hz (%s), tick %u Hz\n", timer_hz, timer_how, tick_hz);
 	lapic_timer_start(tick_hz);
 	trampoline_setup();
 	smp_start_aps();

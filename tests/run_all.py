@@ -30,6 +30,7 @@ BOOT_PROGRAMS = [
     # Fairness is measured in timer ticks, which a vCPU thread starved by the
     # host (several QEMUs on 2 cores) does not get: these boots run alone.
     ("fairness suites", [PY, "tests/boot/test_boot.py", "--only", FAIRNESS, "--jobs", "1"], 900),
+    ("timers", [PY, "tests/boot/test_timers.py"], 600),
     ("gdb", [PY, "tests/boot/gdb_test.py"], 300),
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),

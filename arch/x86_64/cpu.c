@@ -14,17 +14,23 @@
 #define CPUID_VENDOR            0x00000000
 #define CPUID_FEATURES          0x00000001
 #define   CPUID_ECX_X2APIC      (1u << 21)
+#define   CPUID_ECX_TSC_DEADLINE (1u << 24)
 #define   CPUID_ECX_HYPERVISOR  (1u << 31)
 #define CPUID_EXT_FEATURES7     0x00000007
 #define   CPUID7_EBX_SMEP       (1u << 7)
 #define   CPUID7_EBX_SMAP       (1u << 20)
 #define   CPUID7_ECX_UMIP       (1u << 2)
+#define CPUID_TSC_CRYSTAL       0x00000015      /* TSC / core crystal clock ratio */
+#define CPUID_FREQUENCY         0x00000016      /* processor base frequency (MHz) */
+#define   CPUID16_EAX_MHZ_MASK  0xFFFFu
 #define CPUID_EXT_MAX           0x80000000
 #define CPUID_EXT_INFO          0x80000001
 #define   CPUID_EDX_NX          (1u << 20)
 #define   CPUID_EDX_PAGE1GB     (1u << 26)
 #define CPUID_BRAND0            0x80000002
 #define CPUID_BRAND2            0x80000004
+#define CPUID_EXT_POWER         0x80000007      /* advanced power management */
+#define   CPUID_EDX_INVARIANT_TSC (1u << 8)
 
 struct cpu_info boot_cpu_info;
 
@@ -69,6 +75,8 @@ static void cpu_identify(struct cpu_info *ci)
 		ci->model |= ((r.eax >> 16) & 0xF) << 4;
 	ci->has_x2apic = r.ecx & CPUID_ECX_X2APIC;
 	ci->hypervisor = r.ecx & CPUID_ECX_HYPERVISOR;
+	ci->has_tsc_deadline = r.ecx & CPUID_ECX_TSC_DEADLINE;
+	ci->max_leaf = max;
 
 	if (max >= CPUID_EXT_FEATURES7) {
 		r = cpuid(CPUID_EXT_FEATURES7, 0);
@@ -76,11 +84,22 @@ static void cpu_identify(struct cpu_info *ci)
 		ci->has_smap = r.ebx & CPUID7_EBX_SMAP;
 		ci->has_umip = r.ecx & CPUID7_ECX_UMIP;
 	}
+	/* Raw values: drivers/clock_calc.c decides whether they are usable. */
+	if (max >= CPUID_TSC_CRYSTAL) {
+		r = cpuid(CPUID_TSC_CRYSTAL, 0);
+		ci->tsc_ratio_den = r.eax;
+		ci->tsc_ratio_num = r.ebx;
+		ci->crystal_hz = r.ecx;
+	}
+	if (max >= CPUID_FREQUENCY)
+		ci->base_mhz = cpuid(CPUID_FREQUENCY, 0).eax & CPUID16_EAX_MHZ_MASK;
 	if (cpuid(CPUID_EXT_MAX, 0).eax >= CPUID_EXT_INFO) {
 		r = cpuid(CPUID_EXT_INFO, 0);
 		ci->has_nx = r.edx & CPUID_EDX_NX;
 		ci->has_1g_pages = r.edx & CPUID_EDX_PAGE1GB;
 	}
+	if (cpuid(CPUID_EXT_MAX, 0).eax >= CPUID_EXT_POWER)
+		ci->has_invariant_tsc = cpuid(CPUID_EXT_POWER, 0).edx & CPUID_EDX_INVARIANT_TSC;
 	cpu_brand(ci);
 }
 

@@ -9,19 +9,32 @@
 #include <arch/lapic.h>
 #include <arch/msr.h>
 #include <arch/x86.h>
+#include <kernel/cmdline.h>
+#include <kernel/cpu.h>
+#include <kernel/format.h>
+#include <kernel/kernel.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/string.h>
 #include <kernel/time.h>
 #include <kernel/vmm.h>
 
 #define LAPIC_MMIO_SIZE         0x1000
 #define TPR_ACCEPT_ALL          0
 #define ICR_DELIVERY_SPIN       1000000
-#define CALIBRATE_MS            10
+#define TIMER_DIVISOR           16      /* LAPIC_TIMER_DIV_16 */
+#define HOW_LEN                 64
+#define LAPIC_MODE_WORD_LEN     16      /* lapic_timer= value */
+#define CRYSTAL_AGREEMENT       100     /* stated and measured rates within 1/100 */
 
 static bool x2apic;
 static volatile uint32_t *mmio;         /* xAPIC register window */
-static uint64_t timer_hz;               /* LAPIC timer ticks per second at DIV_16 */
+static uint64_t timer_hz;               /* LAPIC timer ticks per second at DIV_16,
+					   or the TSC rate in TSC-deadline mode */
+static bool tsc_deadline;
+static uint64_t deadline_period;        /* TSC cycles per tick */
+static uint64_t next_deadline[MAX_CPUS];
+static char timer_how[HOW_LEN];
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -122,25 +135,103 @@ void lapic_send_ipi_all_but_self(uint32_t vector)
 	lapic_send_ipi(0, LAPIC_DEST_ALL_BUT_SELF | LAPIC_DM_FIXED | vector);
 }
 
-uint64_t lapic_timer_calibrate(void)
+/* The count-down as a count-up, for time_measure_rate(). */
+static uint64_t lapic_timer_elapsed(void)
 {
-	uint64_t ticks;
+	return UINT32_MAX - lapic_read(LAPIC_TIMER_CURRENT);
+}
+
+/* One-shot from UINT32_MAX (68 s at 62.5 MHz), masked, measured, stopped. */
+static uint64_t lapic_timer_measure(void)
+{
+	uint64_t hz;
 
 	lapic_write(LAPIC_TIMER_DIV, LAPIC_TIMER_DIV_16);
-	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_ONESHOT);
 	lapic_write(LAPIC_TIMER_INIT, UINT32_MAX);
-	pit_wait_ms(CALIBRATE_MS);
-	ticks = UINT32_MAX - lapic_read(LAPIC_TIMER_CURRENT);
+	hz = time_measure_rate(lapic_timer_elapsed, 32);
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	timer_hz = ticks * (1000 / CALIBRATE_MS);
+	return hz;
+}
+
+uint64_t lapic_timer_calibrate(const char **how)
+{
+	uint64_t crystal = time_crystal_hz();
+	char mode[LAPIC_MODE_WORD_LEN] = "";
+
+	*how = timer_how;
+	/* lapic_timer=periodic keeps the periodic mode on a CPU with TSC-deadline. */
+	cmdline_get(boot_info()->cmdline, "lapic_timer", mode, sizeof(mode));
+	if (boot_cpu_info.has_tsc_deadline && strcmp(mode, "periodic") != 0) {
+		tsc_deadline = true;
+		timer_hz = tsc_hz();
+		ksnprintf(timer_how, sizeof(timer_how), "TSC-deadline, TSC from %s",
+			  time_source_name());
+		return timer_hz;
+	}
+	timer_hz = lapic_timer_measure();
+	if (!timer_hz)
+		panic("lapic: the timer could not be measured against the %s", time_source_name());
+	if (crystal) {
+		/*
+		 * The timer counts the core crystal on CPUs with leaf 0x15 (SDM
+		 * 10.5.4), but a hypervisor may state a crystal its emulated
+		 * timer does not use: the stated rate wins only if it agrees.
+		 */
+		uint64_t stated = crystal / TIMER_DIVISOR;
+		uint64_t diff = stated > timer_hz ? stated - timer_hz : timer_hz - stated;
+
+		if (diff <= stated / CRYSTAL_AGREEMENT) {
+			timer_hz = stated;
+			ksnprintf(timer_how, sizeof(timer_how), "periodic, CPUID 0x15 core crystal");
+			return timer_hz;
+		}
+		kprintf("lapic: CPUID 0x15 crystal %lu Hz gives %lu Hz, measured %lu Hz; "
+			"using the measurement\n", crystal, stated, timer_hz);
+	}
+	ksnprintf(timer_how, sizeof(timer_how), "periodic, calibrated against the %s",
+		  time_source_name());
 	return timer_hz;
+}
+
+static void lapic_deadline_arm(uint64_t deadline)
+{
+	next_deadline[cpu_id()] = deadline;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+}
+
+void lapic_timer_tick(void)
+{
+	uint64_t next, now;
+
+	if (!tsc_deadline)
+		return;
+	/* From the last deadline, so ticks do not drift; after a long stall, from now. */
+	next = next_deadline[cpu_id()] + deadline_period;
+	now = rdtsc();
+	if ((int64_t)(next - now) <= 0)
+		next = now + deadline_period;
+	lapic_deadline_arm(next);
 }
 
 void lapic_timer_start(uint32_t hz)
 {
 	if (!timer_hz)
 		panic("lapic: timer started before calibration");
+	if (tsc_deadline) {
+		deadline_period = timer_hz / hz;
+		lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE | VEC_TIMER);
+		/*
+		 * SDM 10.5.4.1: the LVT write must take effect before the MSR is
+		 * written, or the deadline may be ignored; an xAPIC MMIO store
+		 * and WRMSR are not ordered with each other without a fence.
+		 */
+		__asm__ volatile("mfence" ::: "memory");
+		lapic_deadline_arm(rdtsc() + deadline_period);
+		return;
+	}
 	lapic_write(LAPIC_TIMER_DIV, LAPIC_TIMER_DIV_16);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_PERIODIC | VEC_TIMER);
-	lapic_write(LAPIC_TIMER_INIT, (uint32_t)(timer_hz / hz));
+	/* At least 1: a count of 0 stops the timer, and with it the scheduler. */
+	lapic_write(LAPIC_TIMER_INIT, timer_hz / hz ? (uint32_t)(timer_hz / hz) : 1);
 }

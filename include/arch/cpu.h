@@ -3,6 +3,7 @@
 #define ARCH_CPU_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define CPU_VENDOR_LEN  13
 #define CPU_BRAND_LEN   49
@@ -13,6 +14,14 @@ struct cpu_info {
 	unsigned int family, model, stepping;
 	bool has_nx, has_1g_pages, has_x2apic, has_smep, has_smap, has_umip;
 	bool hypervisor;                /* CPUID.1:ECX[31]: running in a VM */
+	bool has_tsc_deadline;          /* CPUID.1:ECX[24]: LVT timer TSC-deadline mode */
+	bool has_invariant_tsc;         /* CPUID.80000007H:EDX[8]: constant rate in all states */
+	uint32_t max_leaf;              /* CPUID.0:EAX, highest basic leaf */
+	/* CPUID 0x15 (TSC/core crystal ratio), zero when max_leaf is below it (SDM vol. 2A). */
+	uint32_t tsc_ratio_den;         /* EAX: denominator of TSC / crystal */
+	uint32_t tsc_ratio_num;         /* EBX: numerator; 0: ratio not enumerated */
+	uint32_t crystal_hz;            /* ECX: core crystal clock, 0: not enumerated */
+	uint32_t base_mhz;              /* CPUID 0x16 EAX[15:0]: base frequency, 0: unknown */
 };
 
 extern struct cpu_info boot_cpu_info;

@@ -29,7 +29,9 @@
 #define   LAPIC_DEST_SELF       (1u << 18)
 #define   LAPIC_DEST_ALL_BUT_SELF (3u << 18)
 #define LAPIC_LVT_TIMER         0x320
+#define   LAPIC_TIMER_ONESHOT   (0u << 17)      /* LVT timer mode, bits 18:17 (SDM 10.5.4) */
 #define   LAPIC_TIMER_PERIODIC  (1u << 17)
+#define   LAPIC_TIMER_TSC_DEADLINE (2u << 17)
 #define LAPIC_LVT_LINT0         0x350
 #define LAPIC_LVT_LINT1         0x360
 #define LAPIC_LVT_ERROR         0x370
@@ -41,6 +43,7 @@
 #define LAPIC_TIMER_DIV         0x3E0
 #define   LAPIC_TIMER_DIV_16    0x3
 
+#define MSR_TSC_DEADLINE        0x6E0   /* IA32_TSC_DEADLINE (SDM 10.5.4.1) */
 #define MSR_X2APIC_BASE         0x800
 #define MSR_X2APIC_ICR          0x830   /* 64-bit ICR, destination in 63:32 */
 #define APIC_BASE_BSP           (1u << 8)       /* IA32_APIC_BASE bits */
@@ -66,9 +69,19 @@ uint32_t lapic_read_esr(void);
 /* Sends an IPI; dest is an APIC id (ignored for shorthand destinations). */
 void lapic_send_ipi(uint32_t dest, uint32_t icr_lo);
 void lapic_send_ipi_all_but_self(uint32_t vector);
-/* Periodic timer at hz, from the calibrated LAPIC frequency. */
+/*
+ * This CPU's tick at hz: TSC-deadline mode when the CPU has it (re-armed by
+ * lapic_timer_tick()), else periodic from the calibrated LAPIC rate.
+ */
 void lapic_timer_start(uint32_t hz);
-/* Calibrates the timer against the PIT (boot CPU); returns ticks/second. */
-uint64_t lapic_timer_calibrate(void);
+/* Call first in the timer interrupt: arms the next deadline (nothing in periodic mode). */
+void lapic_timer_tick(void);
+/*
+ * Picks the mode and finds the timer's rate (boot CPU, after time_init()):
+ * the TSC rate in TSC-deadline mode, else CPUID 0x15's core crystal or a
+ * measurement against time_init()'s source; returns ticks/second and sets
+ * *how to a phrase for the log ("periodic, calibrated against the HPET").
+ */
+uint64_t lapic_timer_calibrate(const char **how);
 
 #endif
