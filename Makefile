@@ -5,6 +5,7 @@
 #   make debug      QEMU stopped at reset + gdb stopping at kernel_main
 #   make test       host unit tests + QEMU boot tests
 #   make bench      in-guest benchmarks (guest TSC cycles, medians)
+#   make fuzz       random system calls, then the kernel's own checks [FUZZ_SECONDS= FUZZ_SEED=]
 #   make usb DEV=/dev/sdX [YES=1] [IMAGE=build/kestrel.iso]
 #   make clean
 #   ACCEL=auto|kvm|tcg for run, debug, test, bench and soak (tools/accel.py)
@@ -283,6 +284,11 @@ bench: setup all
 
 soak: setup all
 	$(Q)$(PYTHON) tests/boot/soak.py
+	$(Q)$(PYTHON) tests/boot/fuzz.py --seconds 600
+
+# FUZZ_SECONDS (default 60) and FUZZ_SEED (default: random, printed) reach fuzz.py.
+fuzz: setup all
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) $(PYTHON) tests/boot/fuzz.py
 
 usb: all
 	$(Q)bash tools/usb.sh "$(DEV)" "$(or $(IMAGE),$(B)/kestrel.img)" "$(YES)"
@@ -290,7 +296,7 @@ usb: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit setup run debug test bench soak usb clean
+.PHONY: all unit setup run debug test bench soak fuzz usb clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

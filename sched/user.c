@@ -79,13 +79,30 @@ static int map_zero_page(struct process *p, uint64_t va, unsigned int flags)
 	return 0;
 }
 
-static void unmap_free_page(struct process *p, uint64_t va)
-{
-	uint64_t pa;
+/*
+ * Unmap and free every mapped page of [va, va + pages pages): one TLB
+ * shootdown per UNMAP_BATCH pages, not one per page (each is a round of
+ * IPIs to every CPU), and the frames are freed only after it.
+ */
+#define UNMAP_BATCH     256
 
-	if (vmm_translate(p->vs, va, &pa, NULL) && vmm_unmap(p->vs, va, 1)) {
-		pmm_free_frame(pa & PAGE_MASK);
-		__atomic_fetch_sub(&p->pages, 1, __ATOMIC_RELAXED);
+static void unmap_free_range(struct process *p, uint64_t va, uint64_t pages)
+{
+	uint64_t frames[UNMAP_BATCH];
+
+	while (pages) {
+		uint64_t n = pages < UNMAP_BATCH ? pages : UNMAP_BATCH, found = 0, pa;
+
+		for (uint64_t i = 0; i < n; i++)
+			if (vmm_translate(p->vs, va + i * PAGE_SIZE, &pa, NULL))
+				frames[found++] = pa & PAGE_MASK;
+		if (found && vmm_unmap(p->vs, va, n)) {
+			for (uint64_t i = 0; i < found; i++)
+				pmm_free_frame(frames[i]);
+			__atomic_fetch_sub(&p->pages, found, __ATOMIC_RELAXED);
+		}
+		va += n * PAGE_SIZE;
+		pages -= n;
 	}
 }
 
@@ -274,8 +291,7 @@ static int map_zero_range(struct process *p, uint64_t va, uint64_t pages, unsign
 		return -ENOMEM;
 	for (uint64_t i = 0; i < pages; i++)
 		if (map_zero_page(p, va + i * PAGE_SIZE, flags) < 0) {
-			for (uint64_t u = 0; u < i; u++)
-				unmap_free_page(p, va + u * PAGE_SIZE);
+			unmap_free_range(p, va, i);
 			return -ENOMEM;
 		}
 	return 0;
@@ -299,8 +315,8 @@ int64_t proc_sbrk(int64_t increment)
 		   map_zero_range(p, old_top, (new_top - old_top) / PAGE_SIZE, VM_WRITE) < 0) {
 		rc = -ENOMEM;
 	} else {
-		for (uint64_t va = new_top; va < old_top; va += PAGE_SIZE)
-			unmap_free_page(p, va);
+		if (old_top > new_top)
+			unmap_free_range(p, new_top, (old_top - new_top) / PAGE_SIZE);
 		p->brk = new;
 		rc = (int64_t)old;
 	}
@@ -354,8 +370,9 @@ int proc_munmap(uint64_t addr, uint64_t len)
 		uint64_t lo = addr > regions[r][0] ? addr : regions[r][0];
 		uint64_t hi = addr + len < regions[r][1] ? addr + len : regions[r][1];
 
-		for (uint64_t va = lo & PAGE_MASK; va < hi; va += PAGE_SIZE)
-			unmap_free_page(p, va);
+		lo &= PAGE_MASK;
+		if (lo < hi)
+			unmap_free_range(p, lo, (hi - lo + PAGE_SIZE - 1) / PAGE_SIZE);
 	}
 	mutex_unlock(&p->mm_lock);
 	return 0;

@@ -31,6 +31,9 @@ BOOT_PROGRAMS = [
     # host (several QEMUs on 2 cores) does not get: these boots run alone.
     ("fairness suites", [PY, "tests/boot/test_boot.py", "--only", FAIRNESS, "--jobs", "1"], 900),
     ("timers", [PY, "tests/boot/test_timers.py"], 600),
+    # 60 s of random system calls on 4 CPUs, then the kernel's own checks
+    # (make fuzz runs it longer; make soak for 10 minutes). Alone, like fairness.
+    ("fuzz", [PY, "tests/boot/fuzz.py", "--seconds", "60"], 400),
     ("gdb", [PY, "tests/boot/gdb_test.py"], 300),
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
