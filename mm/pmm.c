@@ -227,8 +227,21 @@ uint64_t pmm_alloc_frames_low(unsigned int order)
 	return pa;
 }
 
+/* Fault injection (pmm_fail_every): every Nth single-frame allocation fails. */
+static uint64_t fail_every, fail_count;
+
+void pmm_fail_every(uint64_t n)
+{
+	__atomic_store_n(&fail_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&fail_every, n, __ATOMIC_RELEASE);
+}
+
 uint64_t pmm_alloc_frame(void)
 {
+	uint64_t n = __atomic_load_n(&fail_every, __ATOMIC_ACQUIRE);
+
+	if (n && __atomic_add_fetch(&fail_count, 1, __ATOMIC_RELAXED) % n == 0)
+		return 0;
 	return pmm_alloc_frames(0);
 }
 

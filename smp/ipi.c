@@ -13,8 +13,10 @@
 #include <kernel/atomic.h>
 #include <kernel/cpu.h>
 #include <kernel/panic.h>
+#include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/time.h>
 #include <kernel/vmm.h>
 
 #define FLUSH_ALL_THRESHOLD     32      /* pages; beyond this flush everything */
@@ -79,6 +81,34 @@ static void ipi_serve_pending(void)
 	call_serve();
 }
 
+/*
+ * A CPU that does not answer an IPI is either slow (a starved vCPU) or stuck
+ * with interrupts off, which the watchdog reports. Waiting on is right
+ * either way (a TLB left stale would be worse), but not silently: one line
+ * after IPI_ACK_WARN_MS names the CPU.
+ */
+#define IPI_ACK_WARN_MS         2000
+#define MS_PER_S                1000
+
+struct ack_wait {
+	uint64_t start;
+	bool warned;
+};
+
+static void ack_wait_check(struct ack_wait *w, uint32_t cpu, const char *what)
+{
+	uint64_t ms;
+
+	if (w->warned)
+		return;
+	ms = (rdtsc() - w->start) / (tsc_hz() / MS_PER_S);
+	if (ms < IPI_ACK_WARN_MS)
+		return;
+	w->warned = true;
+	kprintf("ipi: CPU %u has not answered the %s after %lu ms; still waiting\n", cpu, what,
+		ms);
+}
+
 void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
 {
 	uint64_t flags = read_rflags();
@@ -99,11 +129,15 @@ void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
 		sd_pending[c] = c != me && cpus[c].online;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	lapic_send_ipi_all_but_self(VEC_TLB_SHOOTDOWN);
-	for (uint32_t c = 0; c < ncpus; c++)
+	for (uint32_t c = 0; c < ncpus; c++) {
+		struct ack_wait w = { rdtsc(), false };
+
 		while (__atomic_load_n(&sd_pending[c], __ATOMIC_ACQUIRE)) {
 			call_serve();
 			cpu_relax();
+			ack_wait_check(&w, c, "TLB shootdown");
 		}
+	}
 	spin_unlock(&shootdown_lock);
 	if (flags & RFLAGS_IF)
 		irq_enable();
@@ -133,10 +167,16 @@ static uint64_t smp_call_post(uint32_t cpu, void (*fn)(void *), void *arg)
 static void smp_call_finish(uint32_t cpu, uint64_t flags)
 {
 	struct call_slot *s = &call_slots[cpu];
+	struct ack_wait w = { rdtsc(), false };
 
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
 		ipi_serve_pending();
 		cpu_relax();
+		/* Only a call not yet taken is unanswered; a running fn may take long. */
+		if (__atomic_load_n(&s->fn, __ATOMIC_ACQUIRE))
+			ack_wait_check(&w, cpu, "cross-CPU call");
+		else
+			w.start = rdtsc();
 	}
 	spin_unlock(&s->lock);
 	if (flags & RFLAGS_IF)
@@ -173,6 +213,8 @@ void smp_run_on_all(void (*fn)(void *), void *arg)
 	uint32_t me = cpu_id();
 	uint64_t flags = read_rflags();
 
+	/* Every CPU runs fn with interrupts off for as long as it takes. */
+	watchdog_suspend();
 	irq_disable();
 	for (uint32_t c = 0; c < ncpus; c++)
 		if (c != me && cpus[c].online)
@@ -181,6 +223,7 @@ void smp_run_on_all(void (*fn)(void *), void *arg)
 	for (uint32_t c = 0; c < ncpus; c++)
 		if (c != me && cpus[c].online)
 			smp_call_finish(c, 0);
+	watchdog_resume();
 	if (flags & RFLAGS_IF)
 		irq_enable();
 }

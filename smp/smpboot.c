@@ -52,6 +52,7 @@ static void timer_tick(struct trap_frame *tf)
 	(void)tf;
 	lapic_timer_tick();
 	this_cpu()->ticks++;
+	watchdog_tick();
 	sched_tick();
 }
 
@@ -87,6 +88,14 @@ static void cpu_release(struct cpu *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * Fault injection (kernel words, each with a boot test in test_boot.py):
+ * fault_phantom_apic=<id> adds a CPU that does not exist, so its SIPI goes
+ * unanswered; fault_slow_ap_ms=<ms> makes every AP wait that long before
+ * it reports online, as a slow or descheduled vCPU would.
+ */
+static uint64_t slow_ap_ms;
+
 /* Where every AP arrives from the trampoline, on its own stack. */
 static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 {
@@ -101,6 +110,8 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	lapic_init();
 	sched_init_cpu();
 	lapic_timer_start(tick_hz);
+	if (slow_ap_ms)
+		mdelay(slow_ap_ms);
 	c->online = true;
 	fetch_add32(&ncpus_online, 1);
 	sched_idle_loop();
@@ -154,6 +165,22 @@ static void trampoline_setup(void)
 		panic("smp: cannot build the trampoline page tables");
 	if (tramp_space->pml4 >= PMM_LOW_LIMIT)
 		panic("smp: trampoline PML4 above 4 GiB");
+}
+
+static void inject_faults(const struct boot_info *bi)
+{
+	uint64_t phantom;
+
+	cmdline_get_u64(bi->cmdline, "fault_slow_ap_ms", &slow_ap_ms);
+	if (cmdline_get_u64(bi->cmdline, "fault_phantom_apic", &phantom) < 0)
+		return;
+	if (platform.ncpu >= PLATFORM_MAX_CPUS || phantom > UINT32_MAX) {
+		kprintf("smp: fault_phantom_apic=%lu: no room in the CPU table; ignored\n", phantom);
+		return;
+	}
+	platform.cpus[platform.ncpu++] = (struct platform_cpu){ .apic_id = (uint32_t)phantom,
+								.enabled = true };
+	kprintf("smp: fault injection: a phantom CPU with APIC id %lu\n", phantom);
 }
 
 static void smp_start_aps(void)
@@ -214,6 +241,7 @@ void smp_init(void)
 	lapic_init();
 	cpus[0].apic_id = lapic_id();
 	platform_discover(bi, &platform, cpus[0].apic_id);
+	inject_faults(bi);
 	kprintf("cpu 0: APIC id %u online (boot CPU, %s)\n", cpus[0].apic_id,
 		lapic_x2apic() ? "x2APIC" : "xAPIC");
 	ioapic_init(&platform, cpus[0].apic_id);
@@ -226,5 +254,6 @@ void smp_init(void)
 	trampoline_setup();
 	smp_start_aps();
 	kprintf("smp: %u CPUs online\n", ncpus_online);
+	watchdog_init();
 	irq_enable();
 }

@@ -18,6 +18,8 @@ void pmm_enable_high_zone(void);
 /* 2^order contiguous, naturally aligned frames: physical address, or 0 when out of memory. */
 uint64_t pmm_alloc_frames(unsigned int order);
 uint64_t pmm_alloc_frame(void);
+/* Fault injection: from now on every nth pmm_alloc_frame() fails (0: never). */
+void pmm_fail_every(uint64_t n);
 /* Like pmm_alloc_frames, but below 4 GiB (page tables before the direct map, DMA). */
 uint64_t pmm_alloc_frames_low(unsigned int order);
 /* Panics, naming the caller, on a double free or a bad address/order. */

@@ -21,6 +21,12 @@ int platform_acpi_table(const struct boot_info *bi, const char sig[4], uint64_t 
 /* Discover CPUs and interrupt controllers, bring up the APICs and start every AP. */
 void smp_init(void);
 uint32_t smp_tick_hz(void);
+/* Hard-lockup watchdog (smp/watchdog.c): init once, then from every timer tick. */
+void watchdog_init(void);
+void watchdog_tick(void);
+/* Work that keeps CPUs' interrupts off on purpose, for long (nests). */
+void watchdog_suspend(void);
+void watchdog_resume(void);
 
 /* IPIs (smp/ipi.c). */
 void ipi_init(void);

@@ -54,7 +54,7 @@ PANIC_SMP_CPUS = 4
 STOPPED_CPU = r"^cpu (\d+) \(APIC id \d+\): stopped by the panic"
 # Suites that need more than a boot's time: test=smp tortures locks on
 # every CPU (about 11 s through our loader on a loaded 2-core TCG host).
-EXTRA_TIME = {"smp": 90.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0, "user": 240.0}
+EXTRA_TIME = {"smp": 90.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0, "user": 240.0, "frame_faults": 120.0}
 PANIC_LINE = r"^panic: "
 
 
@@ -177,6 +177,56 @@ def suite_spec(suite, boot, machine="pc", smp=1, mem="512M", extra=(), tag="", w
         forbid=(PANIC_LINE,), checks=(mem_check(mem, boot),))
 
 
+SLOW_AP_MS = 300
+
+
+def slow_ap_started_late(log):
+    """Every AP reports its start time; with fault_slow_ap_ms each took longer."""
+    times = [int(us) for us in re.findall(r"^cpu \d+: APIC id \d+ online \((\d+) us\)", log, re.M)]
+    if not times:
+        return "no 'cpu N: APIC id M online (T us)' lines"
+    if min(times) < SLOW_AP_MS * 1000:
+        return f"an AP started in {min(times)} us, before its {SLOW_AP_MS} ms delay ended"
+    return None
+
+
+def with_check(spec, check):
+    spec.checks = tuple(spec.checks) + (check,)
+    return spec
+
+
+def fault_injection_specs():
+    """The AP start-up's failure paths, which real machines rarely take."""
+    return [
+        # A CPU in the tables that never answers its SIPI: skipped, the rest online.
+        suite_spec("smp", "img", "pc", 4, words="fault_phantom_apic=200", tag="-phantom",
+                   require=(r"^smp: fault injection: a phantom CPU with APIC id 200",
+                            r"^smp: CPU with APIC id 200 did not start; skipped")),
+        # Slow APs within the start-up timeout: online, late.
+        with_check(suite_spec("smp", "img", "q35", 3, words=f"fault_slow_ap_ms={SLOW_AP_MS}",
+                              tag="-slowap"), slow_ap_started_late),
+        # APs slower than the timeout: each reported, parked, skipped; the
+        # kernel runs on the boot CPU.
+        suite_spec("smp", "img", "pc", 1, extra=("-smp", "3"), tag="-deadap",
+                   words="fault_slow_ap_ms=3000 ap_timeout_us=200000",
+                   require=(r"^smp: CPU with APIC id 1 did not start; skipped",
+                            r"^smp: CPU with APIC id 2 did not start; skipped")),
+        # Every 37th frame allocation fails while programs run: ENOMEM, no
+        # panic, every frame and heap object back afterwards.
+        suite_spec("frame_faults", "img", "pc", 4, require=(r"^# frame_faults: every 37: ",)),
+    ]
+
+
+def watchdog_spec():
+    """test=watchdog: CPU 1 spins with interrupts off; the watchdog must say
+    so and CPU 1's own report must show where it is stuck."""
+    return BootSpec(
+        name="watchdog-img-pc-smp2", boot="img", smp=2, cmdline="test=watchdog watchdog_ms=2000",
+        timeout=TIMEOUT["img"] + 30, expect_status=qemu.EXIT_PANIC, ktap=False,
+        require=(r"^panic: watchdog: CPU 1 \(APIC id \d+\) has taken no timer tick for \d+ ms",
+                 r"^cpu 1 \(APIC id \d+\): stopped by the panic on CPU 0 at ktest_stuck_cpu\b"))
+
+
 def matrix():
     # Longest first (OVMF), so the pool does not end on one slow boot.
     specs = [suite_spec("smp", "uefi", "q35", 4), suite_spec("smp", "img", "pc", 4),
@@ -188,6 +238,8 @@ def matrix():
               suite_spec("mm", "iso"), suite_spec("mm", "img", "q35"),
               panic_smp_spec("img", "q35"), panic_smp_spec("iso", "pc")]
     specs += [fault_spec(suite, boot) for suite in FAULT_SUITES for boot in ("img", "iso")]
+    specs.append(watchdog_spec())
+    specs += fault_injection_specs()
     # Scheduler and FPU state (issue: scheduler).
     specs += [suite_spec("sched", "img", "pc", 4),
               suite_spec("fpu", "img", "pc", 2), suite_spec("fpu", "iso", "q35", 1)]

@@ -15,6 +15,7 @@
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
 #include <kernel/time.h>
@@ -368,3 +369,28 @@ static void lock_order_run(void)
 	kprintf("ktest: lock-order violation went unnoticed\n");
 }
 KTEST_SUITE_RUN(lock_order, lock_order_run);
+
+/*
+ * test=watchdog (with watchdog_ms=): CPU 1 spins with interrupts off in its
+ * IPI handler; the watchdog on CPU 0 must panic naming CPU 1, and CPU 1's
+ * NMI report must show ktest_stuck_cpu.
+ */
+__attribute__((noinline)) void ktest_stuck_cpu(void *arg)
+{
+	(void)arg;
+	for (;;)
+		cpu_relax();
+}
+
+static void watchdog_run(void)
+{
+	if (ncpus_online < 2) {
+		kprintf("ktest: watchdog needs two CPUs\n");
+		return;
+	}
+	kprintf("ktest: CPU 1 spins with interrupts off\n");
+	smp_call_post_async(1, ktest_stuck_cpu, NULL);
+	for (;;)
+		sleep_ms(1000);
+}
+KTEST_SUITE_RUN(watchdog, watchdog_run);

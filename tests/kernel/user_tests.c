@@ -230,3 +230,52 @@ KTEST_SUITE(user,
 	KTEST_CASE(test_fairness),
 	KTEST_CASE(test_spawn_churn),
 	KTEST_CASE(test_fork_storm));
+
+/*
+ * test=frame_faults (fault_frame_every=N, default FRAME_FAULT_EVERY): every
+ * Nth frame allocation fails while user programs start, allocate, make
+ * threads and exit. Each must either run or fail cleanly (a spawn error,
+ * or the program's own ENOMEM), the kernel must not panic, and once the
+ * injection stops every frame and heap object is back.
+ */
+#define FRAME_FAULT_EVERY       37      /* prime: a spawn needs about 20 frames */
+#define FRAME_FAULT_ROUNDS      60
+
+static const char *test_frame_faults_nothing_lost(void)
+{
+	char *progs[][2] = { { "hello", "0" }, { "threads", NULL }, { "forkstorm", "100" } };
+	struct kmalloc_stats st0, st1;
+	uint64_t frames0, frames1, every = FRAME_FAULT_EVERY;
+	uint32_t procs = proc_count(), ran = 0, refused = 0, failed = 0;
+
+	cmdline_get_u64(boot_info()->cmdline, "fault_frame_every", &every);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		run(progs[i][1] ? 2 : 1, progs[i], NULL);      /* caches to their size */
+	snapshot(&frames0, &st0);
+	pmm_fail_every(every);
+	for (int r = 0; r < FRAME_FAULT_ROUNDS; r++) {
+		char **argv = progs[r % (sizeof(progs) / sizeof(progs[0]))];
+		int status = run(argv[1] ? 2 : 1, argv, NULL);
+
+		if (status < 0)
+			refused++;
+		else if (KESTREL_WAIT_EXITED(status) && KESTREL_WAIT_STATUS(status) == 0)
+			ran++;
+		else
+			failed++;
+	}
+	pmm_fail_every(0);
+	snapshot(&frames1, &st1);
+	kprintf("# frame_faults: every %lu: %u ran, %u refused at spawn, %u failed inside; "
+		"free frames %lu -> %lu, heap objects %lu -> %lu\n", every, ran, refused, failed,
+		frames0, frames1, st0.allocations, st1.allocations);
+	if (proc_count() != procs)
+		return ktest_fail("%u processes left, %u before", proc_count(), procs);
+	if (frames1 != frames0 || st1.allocations != st0.allocations)
+		return "memory not back to its baseline";
+	if (!ran)
+		return "nothing ran at all: the injection is too dense to test anything";
+	return NULL;
+}
+
+KTEST_SUITE(frame_faults, KTEST_CASE(test_frame_faults_nothing_lost));
