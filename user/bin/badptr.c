@@ -127,6 +127,11 @@ static long call_sysinfo(uintptr_t p)
 	return sys_sysinfo((struct kestrel_sysinfo *)p);
 }
 
+static long call_dmesg(uintptr_t p)
+{
+	return sys_dmesg((char *)p, BUF_LEN);
+}
+
 /* munmap takes an address, not an object: only non-user addresses are bad. */
 static long call_munmap(uintptr_t p)
 {
@@ -143,6 +148,7 @@ static const struct call calls[] = {
 	{ "thread_join-value", call_thread_join, ALL_KINDS, sizeof(uint64_t) / 2 },
 	{ "ps", call_ps, ALL_KINDS, STRADDLE_BACK },
 	{ "sysinfo", call_sysinfo, ALL_KINDS, STRADDLE_BACK },
+	{ "dmesg", call_dmesg, ALL_KINDS, STRADDLE_BACK },
 	{ "munmap", call_munmap, KIND(K_KERNEL) | KIND(K_NONCANON_LOW) | KIND(K_NONCANON_HIGH), 0 },
 };
 

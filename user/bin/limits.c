@@ -13,7 +13,8 @@
 #include <kestrel.h>
 #include <ktap.h>
 
-#define CASES                   9
+#define CASES                   11
+#define BIG_MAPPING             (64ull << 20)   /* 16,384 pages */
 #define NO_SUCH_PID             999999
 #define UNKNOWN_PRIV            0x80
 /*
@@ -185,6 +186,37 @@ static void case_huge_munmap(void)
 		    (unsigned long long)(ns / 1000000));
 }
 
+/*
+ * Regression (found by make fuzz): every unmapped page cost one TLB
+ * shootdown round to every CPU, so unmapping 64 MiB took tens of seconds
+ * under emulation and an mmap failing half way took minutes to unwind.
+ */
+static void case_big_munmap(void)
+{
+	long va = sys_mmap(NULL, BIG_MAPPING, PROT_READ | PROT_WRITE), r = 0;
+	uint64_t t0 = clock_ns();
+
+	if (va >= 0)
+		r = sys_munmap((void *)va, BIG_MAPPING);
+	uint64_t ns = clock_ns() - t0;
+	ktap_result(va >= 0 && r == 0 && ns < PROMPT_NS, "munmap_64mib_prompt",
+		    "mmap %ld, munmap %ld after %llu ms", va, r, (unsigned long long)(ns / 1000000));
+}
+
+/* Regression: a kill did not end the victim's sleep, so its reap waited it out. */
+static void case_kill_ends_sleep(void)
+{
+	long child = spawn_sleeper();
+	int bad;
+
+	sleep_ms(50);                   /* let it reach its 60 s sleep */
+	uint64_t t0 = clock_ns();
+	bad = child < 0 ? 1 : reap(&child, 1);
+	uint64_t ns = clock_ns() - t0;
+	ktap_result(!bad && ns < PROMPT_NS, "kill_ends_sleep", "%d bad, kill+reap took %llu ms",
+		    bad, (unsigned long long)(ns / 1000000));
+}
+
 int main(int argc, char **argv)
 {
 	struct kestrel_sysinfo si = info();
@@ -201,5 +233,7 @@ int main(int argc, char **argv)
 	case_enomem("mmap_beyond_limit_fails_fast", do_mmap, total / 100 * OVER_LIMIT_PCT);
 	case_children_limit();
 	case_concurrent_sbrk();
+	case_big_munmap();
+	case_kill_ends_sleep();
 	return ktap_end();
 }
