@@ -127,6 +127,29 @@ static long call_sysinfo(uintptr_t p)
 	return sys_sysinfo((struct kestrel_sysinfo *)p);
 }
 
+/*
+ * thread_create's entry and stack are addresses the new thread will use,
+ * not objects the kernel reads: only non-user ones can be refused (an
+ * unmapped user address is the thread's own fault, in ring 3).
+ */
+static char thread_stack[KESTREL_PAGE_SIZE] __attribute__((aligned(16)));
+
+static void never_run(void *arg)
+{
+	(void)arg;
+	sys_exit(1);
+}
+
+static long call_thread_entry(uintptr_t p)
+{
+	return sys_thread_create((void (*)(void *))p, NULL, thread_stack + sizeof thread_stack);
+}
+
+static long call_thread_stack(uintptr_t p)
+{
+	return sys_thread_create(never_run, NULL, (void *)p);
+}
+
 static long call_dmesg(uintptr_t p)
 {
 	return sys_dmesg((char *)p, BUF_LEN);
@@ -149,6 +172,11 @@ static const struct call calls[] = {
 	{ "ps", call_ps, ALL_KINDS, STRADDLE_BACK },
 	{ "sysinfo", call_sysinfo, ALL_KINDS, STRADDLE_BACK },
 	{ "dmesg", call_dmesg, ALL_KINDS, STRADDLE_BACK },
+	{ "thread_create-entry", call_thread_entry,
+	  KIND(K_NULL) | KIND(K_KERNEL) | KIND(K_NONCANON_LOW) | KIND(K_NONCANON_HIGH), 0 },
+	/* A stack *top* at the end of user space is fine: its first push lands below. */
+	{ "thread_create-stack", call_thread_stack,
+	  KIND(K_NULL) | KIND(K_KERNEL) | KIND(K_NONCANON_HIGH), 0 },
 	{ "munmap", call_munmap, KIND(K_KERNEL) | KIND(K_NONCANON_LOW) | KIND(K_NONCANON_HIGH), 0 },
 };
 
