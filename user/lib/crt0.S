@@ -11,7 +11,7 @@ BEGIN_FUNC(_start)
 	xorl	%ebp, %ebp		/* outermost frame: backtraces stop here */
 	movq	(%rsp), %rdi		/* argc */
 	leaq	8(%rsp), %rsi		/* argv */
-	leaq	16(%rsi,%rdi,8), %rdx	/* envp: past argv[argc] == NULL */
+	leaq	8(%rsi,%rdi,8), %rdx	/* envp: just past argv[argc] == NULL */
 	andq	$-16, %rsp		/* SysV: aligned before the call, whatever we were given */
 	call	main
 	movl	%eax, %edi
