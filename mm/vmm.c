@@ -156,14 +156,16 @@ static bool range_ok(uint64_t va, uint64_t npages)
 	return end <= USER_SPACE_END || va >= DIRECT_MAP_BASE;
 }
 
-/* Caller holds vs->lock. */
-static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages)
+/* Caller holds vs->lock. frames, when not NULL, gets each unmapped page's frame. */
+static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
 {
 	uint64_t n = 0;
 
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
 		if (pte && (*pte & PTE_P)) {
+			if (frames)
+				frames[n] = *pte & PTE_ADDR;
 			*pte = 0;
 			n++;
 		}
@@ -189,7 +191,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			unmap_locked(vs, va, i);        /* roll back what this call mapped */
+			unmap_locked(vs, va, i, NULL);  /* roll back what this call mapped */
 			invalidate(vs, va, i);
 			rc = -ENOMEM;
 			goto out;
@@ -201,19 +203,24 @@ out:
 	return rc;
 }
 
-uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
+uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
 {
 	uint64_t lflags, n;
 
 	if (!range_ok(va, npages))
 		return 0;
 	lflags = spin_lock_irqsave(&vs->lock);
-	n = unmap_locked(vs, va, npages);
+	n = unmap_locked(vs, va, npages, frames);
 	invalidate(vs, va, npages);
 	spin_unlock_irqrestore(&vs->lock, lflags);
 	if (n)
 		shootdown(vs, va, npages);
 	return n;
+}
+
+uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	return vmm_unmap_frames(vs, va, npages, NULL);
 }
 
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags)
@@ -505,15 +512,12 @@ static void kstack_release(uint64_t top)
 {
 	uint64_t base = top - KSTACK_SIZE;
 	uint64_t slot = (base - PAGE_SIZE - KSTACK_BASE) / KSTACK_STRIDE;
-	uint64_t flags;
+	uint64_t flags, frames[KSTACK_PAGES];
+	uint64_t n = vmm_unmap_frames(&kernel_space, base, KSTACK_PAGES, frames);
 
-	for (int p = 0; p < KSTACK_PAGES; p++) {
-		uint64_t pa;
-		if (vmm_translate(&kernel_space, base + p * PAGE_SIZE, &pa, NULL)) {
-			vmm_unmap(&kernel_space, base + p * PAGE_SIZE, 1);
-			pmm_free_frame(pa);
-		}
-	}
+	/* One shootdown for the whole stack, then its frames. */
+	for (uint64_t i = 0; i < n; i++)
+		pmm_free_frame(frames[i]);
 	flags = spin_lock_irqsave(&kstack_lock);
 	kstack_used[slot / 64] &= ~(1ull << (slot % 64));
 	spin_unlock_irqrestore(&kstack_lock, flags);

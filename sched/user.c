@@ -91,16 +91,12 @@ static void unmap_free_range(struct process *p, uint64_t va, uint64_t pages)
 	uint64_t frames[UNMAP_BATCH];
 
 	while (pages) {
-		uint64_t n = pages < UNMAP_BATCH ? pages : UNMAP_BATCH, found = 0, pa;
+		uint64_t n = pages < UNMAP_BATCH ? pages : UNMAP_BATCH;
+		uint64_t found = vmm_unmap_frames(p->vs, va, n, frames);
 
-		for (uint64_t i = 0; i < n; i++)
-			if (vmm_translate(p->vs, va + i * PAGE_SIZE, &pa, NULL))
-				frames[found++] = pa & PAGE_MASK;
-		if (found && vmm_unmap(p->vs, va, n)) {
-			for (uint64_t i = 0; i < found; i++)
-				pmm_free_frame(frames[i]);
-			__atomic_fetch_sub(&p->pages, found, __ATOMIC_RELAXED);
-		}
+		for (uint64_t i = 0; i < found; i++)
+			pmm_free_frame(frames[i]);
+		__atomic_fetch_sub(&p->pages, found, __ATOMIC_RELAXED);
 		va += n * PAGE_SIZE;
 		pages -= n;
 	}

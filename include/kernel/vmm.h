@@ -38,6 +38,12 @@ void vmm_destroy_with_frames(struct vm_space *vs);
 int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags);
 /* Unmap npages pages (unmapped ones are skipped); returns the number unmapped. */
 uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages);
+/*
+ * The same, writing each unmapped page's frame to frames (room for npages),
+ * read and cleared under the space's lock: free them after it returns, when
+ * no CPU can still reach them through its TLB.
+ */
+uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames);
 /* Change the flags of npages mapped pages; -ENOENT if any is not mapped. */
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
 /* Physical address for va (any page size); false if unmapped. *flags gets VM_* bits. */
