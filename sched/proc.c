@@ -187,20 +187,12 @@ static void proc_wake_all(void)
 	console_wake_readers();
 }
 
-/* Every thread of p in a timed sleep wakes, to notice that p is exiting. */
-static void proc_cancel_sleeps(struct process *p)
-{
-	uint64_t flags = spin_lock_irqsave(&p->lock);
-
-	/* Under p->lock a thread's task cannot exit and be freed. */
-	for (int i = 0; i < PROC_MAX_THREADS; i++)
-		if (p->threads[i].task)
-			sleep_cancel(p->threads[i].task);
-	spin_unlock_irqrestore(&p->lock, flags);
-}
-
-/* Mark p as exiting with status unless it already is; true if this call did. */
-static bool proc_begin_exit(struct process *p, int status)
+/*
+ * Mark p as exiting with status unless it already is, and end its threads'
+ * timed sleeps so they notice; true if this call did. The caller then
+ * wakes the other waits (proc_wake_all) with no lock held.
+ */
+static bool proc_mark_exiting(struct process *p, int status)
 {
 	uint64_t flags = spin_lock_irqsave(&p->lock);
 	bool first = !p->exiting;
@@ -208,12 +200,12 @@ static bool proc_begin_exit(struct process *p, int status)
 	if (first) {
 		p->exiting = true;
 		p->exit_status = status;
+		/* Under p->lock a thread's task cannot exit and be freed. */
+		for (int i = 0; i < PROC_MAX_THREADS; i++)
+			if (p->threads[i].task)
+				sleep_cancel(p->threads[i].task);
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
-	if (first) {
-		proc_cancel_sleeps(p);
-		proc_wake_all();
-	}
 	return first;
 }
 
@@ -244,7 +236,8 @@ void proc_thread_exit(uint64_t value)
 
 void proc_exit(int status)
 {
-	proc_begin_exit(current_proc(), status);
+	if (proc_mark_exiting(current_proc(), status))
+		proc_wake_all();
 	proc_thread_exit(0);
 }
 
@@ -273,6 +266,7 @@ static bool is_descendant(const struct process *p, const struct process *ancesto
 	return false;
 }
 
+/* A NULL killer is the kernel, which may end any process. */
 int proc_kill_from(struct process *killer, int pid, int status)
 {
 	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
@@ -281,13 +275,21 @@ int proc_kill_from(struct process *killer, int pid, int status)
 
 	if (!p)
 		rc = -ESRCH;
-	else if (p->flags & PROC_F_INIT)
+	else if (killer && (p->flags & PROC_F_INIT))
 		rc = -EPERM;            /* nothing would be left to run */
-	else if (!is_descendant(p, killer))
+	else if (killer && !is_descendant(p, killer))
 		rc = -EPERM;
+	else
+		proc_mark_exiting(p, status);   /* p stays in the table while we hold its lock */
 	spin_unlock_irqrestore(&proc_table_lock, flags);
-	/* p stays in the table: only its own last thread can finish it. */
-	return rc < 0 ? rc : proc_kill(pid, status);
+	if (rc == 0)
+		proc_wake_all();
+	return rc;
+}
+
+int proc_kill(int pid, int status)
+{
+	return proc_kill_from(NULL, pid, status);
 }
 
 int proc_setpriv(struct process *caller, int pid, uint32_t privs)
@@ -309,31 +311,6 @@ int proc_setpriv(struct process *caller, int pid, uint32_t privs)
 		p->flags |= want;
 	spin_unlock_irqrestore(&proc_table_lock, flags);
 	return rc;
-}
-
-int proc_kill(int pid, int status)
-{
-	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
-	struct process *p = NULL;
-
-	for (int i = 0; i < PROC_MAX; i++)
-		if (procs[i] && procs[i]->pid == pid && procs[i]->state == PROC_ALIVE)
-			p = procs[i];
-	if (p) {
-		spin_lock(&p->lock);
-		if (!p->exiting) {
-			p->exiting = true;
-			p->exit_status = status;
-		}
-		spin_unlock(&p->lock);
-	}
-	if (p)
-		proc_cancel_sleeps(p);  /* p stays in the table while we hold its lock */
-	spin_unlock_irqrestore(&proc_table_lock, flags);
-	if (!p)
-		return -ESRCH;
-	proc_wake_all();
-	return 0;
 }
 
 /* The last thread is gone: free the memory, then tell the parent (or go). */

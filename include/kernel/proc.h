@@ -84,7 +84,10 @@ __attribute__((noreturn)) void proc_exit(int status);
 /* Ends only the calling thread. */
 __attribute__((noreturn)) void proc_thread_exit(uint64_t value);
 int proc_kill(int pid, int status);
-/* kill() from user space: killer may end itself and its descendants, never init. */
+/*
+ * kill() from user space: killer may end itself and its descendants, never
+ * init. A NULL killer is the kernel, which may end any process (proc_kill).
+ */
 int proc_kill_from(struct process *killer, int pid, int status);
 /* SYS_setpriv: caller gives pid (itself or a descendant) privileges it holds. */
 int proc_setpriv(struct process *caller, int pid, uint32_t privs);
