@@ -22,7 +22,6 @@
 #define CALIBRATE_MS            10      /* one round */
 #define CALIBRATE_ROUNDS        5       /* median: a round the host disturbs does not count */
 #define SAMPLE_TRIES            5       /* reads per endpoint: keep the tightest bracket */
-#define MS_PER_S                1000
 /*
  * A round may take at most this many times its nominal length, at the
  * fastest plausible TSC: beyond, the reference counts too slowly to trust.
@@ -35,7 +34,6 @@
  * reads (I/O or uncached MMIO, ~0.5 us or more each) take tens of ms.
  */
 #define REF_STALL_READS         100000
-#define NS_PER_S                1000000000ull
 
 #define NS_SHIFT                32      /* ns = cycles * ns_mult >> NS_SHIFT */
 #define US_SHIFT                20      /* cycles = us * cyc_mult >> US_SHIFT */

@@ -14,8 +14,6 @@
 
 _Static_assert((KLOG_SIZE & (KLOG_SIZE - 1)) == 0, "KLOG_SIZE must be a power of two");
 
-#define NS_PER_US               UINT64_C(1000)
-#define US_PER_S                UINT64_C(1000000)
 #define KLOG_PREFIX_MAX         48      /* "[18446744073709.551615 c63] " and then some */
 
 /* Not static: tools/gdb/kestrel.py (kestrel-dmesg) reads them by name. */

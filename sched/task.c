@@ -17,7 +17,6 @@
 #include <kernel/vmm.h>
 #include <kernel/wait.h>
 
-#define NS_PER_MS       1000000ull
 #define INITIAL_FRAME_WORDS 8   /* 6 callee-saved + trampoline + zero return */
 
 extern const char task_trampoline[];

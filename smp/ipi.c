@@ -88,7 +88,6 @@ static void ipi_serve_pending(void)
  * after IPI_ACK_WARN_MS names the CPU.
  */
 #define IPI_ACK_WARN_MS         2000
-#define MS_PER_S                1000
 
 struct ack_wait {
 	uint64_t start;
@@ -101,7 +100,7 @@ static void ack_wait_check(struct ack_wait *w, uint32_t cpu, const char *what)
 
 	if (w->warned)
 		return;
-	ms = (rdtsc() - w->start) / (tsc_hz() / MS_PER_S);
+	ms = cycles_to_ns(rdtsc() - w->start) / NS_PER_MS;
 	if (ms < IPI_ACK_WARN_MS)
 		return;
 	w->warned = true;

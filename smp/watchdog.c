@@ -22,7 +22,6 @@
  * is twice that; watchdog_ms=0 turns it off.
  */
 #define WATCHDOG_DEFAULT_MS     20000
-#define MS_PER_S                1000
 
 /* Indexed by the watched CPU; only its one watcher writes an entry. */
 static uint64_t seen_ticks[MAX_CPUS];
@@ -74,5 +73,5 @@ void watchdog_tick(void)
 	if (now - seen_at_tsc[c] > limit_cycles)
 		panic("watchdog: CPU %u (APIC id %u) has taken no timer tick for %lu ms: "
 		      "stuck with interrupts off", c, cpus[c].apic_id,
-		      (now - seen_at_tsc[c]) / (tsc_hz() / MS_PER_S));
+		      cycles_to_ns(now - seen_at_tsc[c]) / NS_PER_MS);
 }

@@ -7,6 +7,12 @@
 
 #include <stdint.h>
 
+#define MS_PER_S                UINT64_C(1000)
+#define US_PER_S                UINT64_C(1000000)
+#define NS_PER_US               UINT64_C(1000)
+#define NS_PER_MS               UINT64_C(1000000)
+#define NS_PER_S                UINT64_C(1000000000)
+
 /* Finds the TSC rate (clocksource= may force a source); call once on the boot CPU. */
 void time_init(void);
 uint64_t tsc_hz(void);

@@ -28,7 +28,6 @@
 #define STORM_MESSAGES          100000
 #define STORM_PAIRS             2
 #define CHURN_CYCLES            10000
-#define NS_PER_MS               1000000ull
 
 struct thread_report {
 	uint64_t ops;                   /* work to do (ms or operations) */
