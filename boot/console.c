@@ -4,26 +4,10 @@
  * the BIOS's cursor. A printf subset without 64-bit division (no -m32 libgcc).
  */
 #include <stdarg.h>
+#include <arch/uart16550.h>
 #include <arch/x86.h>
 #include <kernel/string.h>
 #include "stage2.h"
-
-/* COM1 16550 UART (PC16550D datasheet) */
-#define COM1_PORT               0x3F8
-#define UART_DATA               0       /* divisor low when DLAB = 1 */
-#define UART_IER                1       /* divisor high when DLAB = 1 */
-#define UART_FCR                2
-#define   FCR_ON_CLEAR_TRIG14   0xC7
-#define UART_LCR                3
-#define   LCR_8N1               0x03
-#define   LCR_DLAB              0x80
-#define UART_MCR                4
-#define   MCR_DTR_RTS           0x03
-#define UART_LSR                5
-#define   LSR_THRE              0x20
-#define UART_SCR                7
-#define UART_DIVISOR            1       /* 115200 baud */
-#define UART_TX_SPIN            100000
 
 /* VGA text mode 3, as the BIOS left it; the cursor is in the BIOS data area. */
 #define VGA_ATTR_NORMAL         0x07    /* grey on black */
@@ -63,7 +47,7 @@ static void serial_init(void)
 	outb(COM1_PORT + UART_DATA, UART_DIVISOR & 0xFF);
 	outb(COM1_PORT + UART_IER, UART_DIVISOR >> 8);
 	outb(COM1_PORT + UART_LCR, LCR_8N1);
-	outb(COM1_PORT + UART_FCR, FCR_ON_CLEAR_TRIG14);
+	outb(COM1_PORT + UART_FCR, FCR_ENABLE | FCR_CLEAR | FCR_TRIG_14);
 	outb(COM1_PORT + UART_MCR, MCR_DTR_RTS);
 	com1_ok = true;
 }

@@ -4,6 +4,7 @@
  * DL = BIOS boot drive. Code ends before the disk signature and partition
  * table, which tools/mkimage.py writes (real BIOSes want a table on USB sticks).
  */
+#include <arch/uart16550.h>
 #include <boot/loader.h>
 
 #define MBR_BPB_END             0x5A    /* jmp, nop, 87 bytes of FAT32 BPB */
@@ -16,19 +17,6 @@
 #define DAP_SIZE                16      /* disk address packet, EDD 3.0 */
 #define PARAGRAPH_SHIFT         4       /* real-mode segment = address >> 4 */
 #define SECTOR_PARAGRAPHS_SHIFT 5       /* 512 bytes = 32 paragraphs */
-#define COM1_PORT               0x3F8
-#define UART_DATA               0       /* divisor low when LCR.DLAB = 1 */
-#define UART_IER                1       /* divisor high when LCR.DLAB = 1 */
-#define UART_FCR                2
-#define   FCR_ON_CLEAR_TRIG14   0xC7
-#define UART_LCR                3
-#define   LCR_DLAB              0x80
-#define   LCR_8N1               0x03
-#define UART_MCR                4
-#define   MCR_DTR_RTS           0x03
-#define UART_LSR                5
-#define   LSR_THRE              0x20    /* transmitter holding register empty */
-#define UART_DIVISOR            1       /* 115200 baud */
 #define UART_PORT(reg)          ((COM1_PORT + (reg)) & 0xFF)
 
 	.code16
@@ -175,7 +163,7 @@ uart_init:
 	.byte UART_PORT(UART_DATA), UART_DIVISOR & 0xFF
 	.byte UART_PORT(UART_IER), UART_DIVISOR >> 8
 	.byte UART_PORT(UART_LCR), LCR_8N1
-	.byte UART_PORT(UART_FCR), FCR_ON_CLEAR_TRIG14
+	.byte UART_PORT(UART_FCR), (FCR_ENABLE | FCR_CLEAR | FCR_TRIG_14)
 	.byte UART_PORT(UART_MCR), MCR_DTR_RTS
 	.set UART_INIT_STEPS, (. - uart_init) / 2
 
