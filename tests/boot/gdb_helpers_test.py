@@ -11,7 +11,6 @@ each one's output. Prints KTAP; on failure the gdb output and the serial log."""
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import qemu  # noqa: E402
-from gdb_test import GDB, GDB_BROKEN, GDB_SCRIPT, PORT_ATTEMPTS, free_port  # noqa: E402
+from gdb_test import (GDB, GDB_BROKEN, GDB_SCRIPT, gdb_session, report,  # noqa: E402
+                      session_on_free_port)
 
 CPUS = 4
 # Reset to the shell's first read takes ~3 s under TCG on an idle host; the
@@ -246,29 +246,13 @@ def run_once(elf, workdir, port):
     """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
     argv = qemu.build_argv("img", CPUS, "512M", "pc", serial=str(Path(workdir) / "serial.log"),
                            gdb_port=port, stopped=True, workdir=workdir, image=harness.image_for("img"))
-    print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
     # -ex, not a sourced file: an error ends a sourced file, and the reset
     # helpers must fail without ending the session.
     gdb_argv = [GDB, "-batch", "-nx", "-q", str(elf), "-x", str(GDB_SCRIPT)]
     for line in SCRIPT.format(port=port).strip().splitlines():
         gdb_argv += ["-ex", line]
     (Path(workdir) / "gdb.cmd").write_text(shlex.join(gdb_argv) + "\n")
-    with open(Path(workdir) / "qemu.stderr", "w+b") as err:
-        vm = harness.start_qemu(argv, err)
-        try:
-            # One pipe for both: gdb's errors (stderr) must stay between the markers.
-            gdb = subprocess.run(gdb_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, timeout=GDB_TIMEOUT * harness.TIMEOUT_SCALE,
-                                 cwd=qemu.ROOT)
-            out = gdb.stdout.decode(errors="replace") + f"\n(gdb exit status {gdb.returncode})\n"
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace") + f"\ngdb timed out after {e.timeout:.0f} s\n"
-        finally:
-            time.sleep(0.2)     # let a QEMU that failed at start-up finish its message
-            status = vm.poll()
-            harness.kill_qemu(vm)
-        err.seek(0)
-        return out, status, err.read().decode(errors="replace")
+    return gdb_session(argv, gdb_argv, workdir, GDB_TIMEOUT)
 
 
 def main():
@@ -287,33 +271,12 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="kestrel-gdbhelpers-")
     start = time.monotonic()
-    for _ in range(PORT_ATTEMPTS):
-        out, status, stderr = run_once(elf, workdir, free_port())
-        if not re.search(r"Failed to bind|Address already in use", stderr):
-            break
+    out, status, stderr = session_on_free_port(lambda port: run_once(elf, workdir, port))
     seconds = time.monotonic() - start
     s = sections(out)
     broken = re.search(GDB_BROKEN + r"|Traceback \(most recent call last\)|Python Exception", out)
     results = [(name, f"gdb error: {broken.group(0)}" if broken else fn(s)) for name, fn in CHECKS]
-    if any(reason for _, reason in results):
-        harness.diag("gdb output:")
-        harness.diag(out, prefix="#   | ")
-        serial = Path(workdir) / "serial.log"
-        if serial.exists():
-            harness.diag("serial log (last lines):")
-            log = harness.clean_serial(serial.read_bytes()).splitlines()
-            harness.diag("\n".join(log[-harness.LOG_TAIL_LINES:]), prefix="#   > ")
-        if stderr.strip():
-            harness.diag(f"QEMU stderr (status {status}):")
-            harness.diag(stderr, prefix="#   ! ")
-        harness.diag(f"files kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for name, reason in results:
-        if reason:
-            harness.diag(f"FAIL {name}: {reason}")
-        rep.result(name, reason is None, seconds)
-    return rep.finish()
+    return report(rep, results, seconds, out, status, stderr, workdir)
 
 
 if __name__ == "__main__":

@@ -43,17 +43,19 @@ def gdb_argv(elf, port):
             "-ex", "detach"]
 
 
-def run_once(boot, elf, workdir, port):
-    """One QEMU + gdb session; returns (gdb output, QEMU status or None, QEMU stderr)."""
-    argv = qemu.build_argv(boot, 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
-                           gdb_port=port, stopped=True, workdir=workdir, image=harness.image_for(boot))
-    print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
+def gdb_session(qemu_argv, gdb_cmd, workdir, timeout):
+    """QEMU plus one `gdb -batch`; returns (gdb output, QEMU status or None,
+    QEMU stderr). gdb's stdout and stderr share one pipe, so its errors stay
+    in order with the output they follow. A gdb timeout is reported in the
+    output, never as a pass."""
+    print(f"# accelerator: {qemu.describe_argv(qemu_argv)}", flush=True)
     with open(Path(workdir) / "qemu.stderr", "w+b") as err:
-        vm = harness.start_qemu(argv, err)
+        vm = harness.start_qemu(qemu_argv, err)
         try:
-            gdb = subprocess.run(gdb_argv(elf, port), stdin=subprocess.DEVNULL, capture_output=True,
-                                 text=True, timeout=GDB_TIMEOUT * harness.TIMEOUT_SCALE, cwd=qemu.ROOT)
-            out = gdb.stdout + gdb.stderr + f"\n(gdb exit status {gdb.returncode})\n"
+            gdb = subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, timeout=timeout * harness.TIMEOUT_SCALE,
+                                 cwd=qemu.ROOT)
+            out = gdb.stdout.decode(errors="replace") + f"\n(gdb exit status {gdb.returncode})\n"
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace") + f"\ngdb timed out after {e.timeout:.0f} s\n"
         finally:
@@ -62,6 +64,45 @@ def run_once(boot, elf, workdir, port):
             harness.kill_qemu(vm)
         err.seek(0)
         return out, status, err.read().decode(errors="replace")
+
+
+def session_on_free_port(run):
+    """run(port) on a free port, again when another program took it first."""
+    for _ in range(PORT_ATTEMPTS):
+        out, status, stderr = run(free_port())
+        if not re.search(r"Failed to bind|Address already in use", stderr):
+            break
+    return out, status, stderr
+
+
+def report(rep, results, seconds, out, status, stderr, workdir):
+    """One KTAP result per (name, reason or None); on any failure the gdb
+    output, the serial log's tail and QEMU's stderr, and workdir is kept."""
+    if any(reason for _, reason in results):
+        harness.diag("gdb output:")
+        harness.diag(out, prefix="#   | ")
+        serial = Path(workdir) / "serial.log"
+        if serial.exists():
+            harness.diag("serial log (last lines):")
+            log = harness.clean_serial(serial.read_bytes()).splitlines()
+            harness.diag("\n".join(log[-harness.LOG_TAIL_LINES:]), prefix="#   > ")
+        if stderr.strip():
+            harness.diag(f"QEMU stderr (status {status}):")
+            harness.diag(stderr, prefix="#   ! ")
+        harness.diag(f"files kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    for name, reason in results:
+        if reason:
+            harness.diag(f"FAIL {name}: {reason}")
+        rep.result(name, reason is None, seconds)
+    return rep.finish()
+
+
+def run_once(boot, elf, workdir, port):
+    argv = qemu.build_argv(boot, 1, "512M", "pc", "test=boot", serial=str(Path(workdir) / "serial.log"),
+                           gdb_port=port, stopped=True, workdir=workdir, image=harness.image_for(boot))
+    return gdb_session(argv, gdb_argv(elf, port), workdir, GDB_TIMEOUT)
 
 
 def checks(out):
@@ -106,26 +147,9 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="kestrel-gdb-")
     start = time.monotonic()
-    for _ in range(PORT_ATTEMPTS):
-        out, status, stderr = run_once(args.boot, elf, workdir, free_port())
-        if not re.search(r"Failed to bind|Address already in use", stderr):
-            break
+    out, status, stderr = session_on_free_port(lambda port: run_once(args.boot, elf, workdir, port))
     seconds = time.monotonic() - start
-    results = list(checks(out))
-    if any(reason for _, reason in results):
-        harness.diag("gdb output:")
-        harness.diag(out, prefix="#   | ")
-        if stderr.strip():
-            harness.diag(f"QEMU stderr (status {status}):")
-            harness.diag(stderr, prefix="#   ! ")
-        harness.diag(f"files kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for name, reason in results:
-        if reason:
-            harness.diag(f"FAIL {name}: {reason}")
-        rep.result(name, reason is None, seconds)
-    return rep.finish()
+    return report(rep, list(checks(out)), seconds, out, status, stderr, workdir)
 
 
 if __name__ == "__main__":
