@@ -93,15 +93,6 @@ def kvm_device_problem(path=KVM_DEVICE):
     return None
 
 
-def probe_argv(qemu, image, cpu):
-    argv = [qemu, "-M", "pc", "-accel", "kvm", "-m", "16M", "-smp", "1"]
-    if cpu:
-        argv += ["-cpu", cpu]
-    return argv + ["-drive", f"file={str(image).replace(',', ',,')},format=raw,if=ide,snapshot=on",
-                   "-no-reboot", "-nic", "none", "-display", "none", "-serial", "none",
-                   "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-
-
 def _first_line(text, needle=None):
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if needle:
@@ -109,15 +100,17 @@ def _first_line(text, needle=None):
     return lines[0] if lines else ""
 
 
-def probe_once(qemu, image, cpu, timeout=PROBE_TIMEOUT):
-    """Boot the probe under KVM with one CPU model; returns a ProbeResult."""
+def probe_once(argv_for, image, cpu, timeout=PROBE_TIMEOUT):
+    """Boot the probe under KVM with one CPU model; returns a ProbeResult.
+    argv_for(image, cpu): the QEMU command (tools/qemu.py probe_argv)."""
     name = f"-cpu {cpu}" if cpu else "default CPU model"
+    argv = argv_for(image, cpu)
     try:
-        proc = subprocess.Popen(probe_argv(qemu, image, cpu), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
     except OSError as e:
-        return ProbeResult(False, cpu, f"cannot run {qemu}: {e}")
+        return ProbeResult(False, cpu, f"cannot run {argv[0]}: {e}")
     # QEMU pauses the guest after a KVM internal error instead of exiting:
     # read stderr as it comes and stop at that line.
     err = bytearray()
@@ -157,13 +150,13 @@ def probe_once(qemu, image, cpu, timeout=PROBE_TIMEOUT):
                                    f"{_first_line(text) or 'no message'}")
 
 
-def probe_models(qemu, image, models=KVM_CPU_MODELS):
+def probe_models(argv_for, image, models=KVM_CPU_MODELS):
     """The first model that passes, else every model's reason."""
     if not Path(image).is_file():
         return ProbeResult(False, None, f"no probe image {image} (run: make)")
     reasons = []
     for cpu in models:
-        r = probe_once(qemu, image, cpu)
+        r = probe_once(argv_for, image, cpu)
         if r.ok:
             return r
         reasons.append(r.reason)
@@ -194,7 +187,7 @@ def cache_key(qemu, image):
             "models": [m or "" for m in KVM_CPU_MODELS]}
 
 
-def cached_probe(qemu, build):
+def cached_probe(qemu, build, argv_for):
     """probe_models() through build/accel.json, one prober at a time."""
     build = Path(build)
     image = build / PROBE_IMAGE
@@ -209,7 +202,7 @@ def cached_probe(qemu, build):
                 return ProbeResult(saved["ok"], saved.get("cpu"), saved.get("reason", ""))
         except (OSError, ValueError, KeyError, AttributeError):
             pass
-        result = probe_models(qemu, image)
+        result = probe_models(argv_for, image)
         if image.is_file():     # no verdict without the probe: try again once built
             tmp = cache.with_suffix(".tmp")
             tmp.write_text(json.dumps({"key": key, "ok": result.ok, "cpu": result.cpu,
@@ -222,12 +215,12 @@ _chosen = {}
 _chosen_lock = threading.Lock()
 
 
-def choose(requested, qemu, build, announce=True):
+def choose(requested, qemu, build, argv_for, announce=True):
     """decide() with the real /dev/kvm and the cached probe, once per process
     and request; the note goes to stderr the first time."""
     with _chosen_lock:
         if requested not in _chosen:
-            choice = decide(requested, kvm_device_problem(), lambda: cached_probe(qemu, build))
+            choice = decide(requested, kvm_device_problem(), lambda: cached_probe(qemu, build, argv_for))
             if choice.note and announce:
                 print(f"qemu: {choice.note}", file=sys.stderr, flush=True)
             _chosen[requested] = choice

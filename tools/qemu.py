@@ -75,10 +75,24 @@ def disk_args(boot, image):
     return ["-drive", f"file={path},format=raw,if=ide,media=cdrom,readonly=on", "-boot", "order=d"]
 
 
+def test_device_args():
+    """What every boot has: no reset loop, no network ROM, isa-debug-exit."""
+    return ["-no-reboot", "-nic", "none",
+            "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize={DEBUG_EXIT_SIZE:#04x}"]
+
+
+def probe_argv(image, cpu, qemu_bin=QEMU):
+    """tools/accel.py's probe guest (build/kvm_probe.bin) under KVM, headless."""
+    return [qemu_bin, "-M", "pc", "-accel", "kvm", "-m", "16M", "-smp", "1"] + \
+        (["-cpu", cpu] if cpu else []) + disk_args("img", image) + test_device_args() + \
+        ["-display", "none", "-serial", "none", "-monitor", "none"]
+
+
 def choose_accel(accel=None):
     """The accel.Choice for ACCEL=accel (None: the ACCEL variable, else auto)."""
     try:
-        return accel_mod.choose(accel or accel_mod.requested_from_env(), QEMU, BUILD)
+        return accel_mod.choose(accel or accel_mod.requested_from_env(), QEMU, BUILD,
+                                lambda image, cpu: probe_argv(image, cpu))
     except accel_mod.AccelError as e:
         raise LaunchError(str(e)) from None
 
@@ -121,9 +135,7 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
         argv += ["-cpu", cpu]
     if boot == "uefi":
         argv += firmware_args(workdir)
-    argv += disk_args(boot, image)
-    argv += ["-no-reboot", "-nic", "none",
-             "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize={DEBUG_EXIT_SIZE:#04x}"]
+    argv += disk_args(boot, image) + test_device_args()
     if cmdline:
         argv += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
     if not display:

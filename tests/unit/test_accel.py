@@ -118,33 +118,36 @@ class Fake:
         self.image.write_bytes(b"\0" * 512)
         os.environ.update(FAKE_LOG=str(self.log), FAKE_MODE=mode, FAKE_GOOD_CPU=good_cpu)
 
+    def argv_for(self, image, cpu):
+        return qemu.probe_argv(image, cpu, qemu_bin=str(self.qemu))
+
     def runs(self):
         return self.log.read_text().splitlines() if self.log.exists() else []
 
 
 def test_probe_pass():
     f = Fake("pass")
-    r = accel.probe_once(str(f.qemu), f.image, "host")
+    r = accel.probe_once(f.argv_for, f.image, "host")
     assert r.ok and r.cpu == "host", r
     assert "-accel kvm" in f.runs()[0] and "isa-debug-exit" in f.runs()[0]
 
 
 def test_probe_guest_check_failed():
     f = Fake("fail")
-    r = accel.probe_once(str(f.qemu), f.image, None)
+    r = accel.probe_once(f.argv_for, f.image, None)
     assert not r.ok and "FPU/SSE/CPUID" in r.reason, r
 
 
 def test_probe_qemu_abort_names_the_error():
     f = Fake("abort")
-    r = accel.probe_once(str(f.qemu), f.image, "host")
+    r = accel.probe_once(f.argv_for, f.image, "host")
     assert not r.ok and "-cpu host" in r.reason and "MSR 0x10a" in r.reason, r
 
 
 def test_probe_internal_error_is_caught_without_waiting():
     f = Fake("internal")
     start = time.monotonic()
-    r = accel.probe_once(str(f.qemu), f.image, None, timeout=20)
+    r = accel.probe_once(f.argv_for, f.image, None, timeout=20)
     took = time.monotonic() - start
     assert not r.ok and "KVM internal error" in r.reason and "emulation failure" in r.reason, r
     assert took < 10, f"took {took:.1f} s: waited for the timeout"
@@ -152,13 +155,13 @@ def test_probe_internal_error_is_caught_without_waiting():
 
 def test_probe_hang_times_out():
     f = Fake("hang")
-    r = accel.probe_once(str(f.qemu), f.image, None, timeout=0.5)
+    r = accel.probe_once(f.argv_for, f.image, None, timeout=0.5)
     assert not r.ok and "did not exit" in r.reason, r
 
 
 def test_models_tried_in_order_first_pass_wins():
     f = Fake("abort", good_cpu="max")
-    r = accel.probe_models(str(f.qemu), f.image)
+    r = accel.probe_models(f.argv_for, f.image)
     assert r.ok and r.cpu == "max", r
     runs = f.runs()
     assert len(runs) == 2 and "-cpu host" in runs[0] and "-cpu max" in runs[1], runs
@@ -166,25 +169,25 @@ def test_models_tried_in_order_first_pass_wins():
 
 def test_all_models_fail_every_reason_kept():
     f = Fake("abort")
-    r = accel.probe_models(str(f.qemu), f.image)
+    r = accel.probe_models(f.argv_for, f.image)
     assert not r.ok and r.reason.count("MSR 0x10a") == len(accel.KVM_CPU_MODELS), r
 
 
 def test_missing_probe_image():
     f = Fake("pass")
     f.image.unlink()
-    r = accel.probe_models(str(f.qemu), f.image)
+    r = accel.probe_models(f.argv_for, f.image)
     assert not r.ok and "no probe image" in r.reason and not f.runs(), r
 
 
 def test_cache_reused_until_the_probe_changes():
     f = Fake("abort", good_cpu="max")
-    first = accel.cached_probe(str(f.qemu), f.dir)
+    first = accel.cached_probe(str(f.qemu), f.dir, f.argv_for)
     n = len(f.runs())
-    second = accel.cached_probe(str(f.qemu), f.dir)
+    second = accel.cached_probe(str(f.qemu), f.dir, f.argv_for)
     assert first == second and first.cpu == "max" and len(f.runs()) == n, (first, second)
     f.image.write_bytes(b"\1" * 512)        # a rebuilt probe: ask again
-    accel.cached_probe(str(f.qemu), f.dir)
+    accel.cached_probe(str(f.qemu), f.dir, f.argv_for)
     assert len(f.runs()) > n
 
 
@@ -193,7 +196,7 @@ def test_real_probe_passes_under_tcg():
     reach its pass verdict, so a probe that can never pass is caught here."""
     image = qemu.BUILD / accel.PROBE_IMAGE
     assert image.is_file(), f"{image} missing (make builds it)"
-    argv = [a if a != "kvm" else "tcg" for a in accel.probe_argv(qemu.QEMU, image, None)]
+    argv = [a if a != "kvm" else "tcg" for a in qemu.probe_argv(image, None)]
     status = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30).returncode
     assert status == accel.PROBE_PASS, f"probe under TCG exited {status}, expected {accel.PROBE_PASS}"
 
