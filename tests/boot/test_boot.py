@@ -162,7 +162,7 @@ def cpu_scale(suite, smp):
 
 
 def suite_spec(suite, boot, machine="pc", smp=1, mem="512M", extra=(), tag="", words="",
-               accel=None, require=()):
+               accel=None, require=(), checks=()):
     """A KTAP suite other than boot: all ok, exit 33, no panic; with
     test=smp the kernel also checks that exactly `smp` CPUs came online,
     and every boot must report the memory QEMU was given."""
@@ -174,7 +174,7 @@ def suite_spec(suite, boot, machine="pc", smp=1, mem="512M", extra=(), tag="", w
         timeout=TIMEOUT[boot] + EXTRA_TIME.get(suite, 0.0) * cpu_scale(suite, smp),
         extra=tuple(extra), accel=accel,
         require=(rf"^smp: {smp} CPUs? online\s*$",) + tuple(require),
-        forbid=(PANIC_LINE,), checks=(mem_check(mem, boot),))
+        forbid=(PANIC_LINE,), checks=(mem_check(mem, boot),) + tuple(checks))
 
 
 SLOW_AP_MS = 300
@@ -190,11 +190,6 @@ def slow_ap_started_late(log):
     return None
 
 
-def with_check(spec, check):
-    spec.checks = tuple(spec.checks) + (check,)
-    return spec
-
-
 def fault_injection_specs():
     """The AP start-up's failure paths, which real machines rarely take."""
     return [
@@ -203,8 +198,8 @@ def fault_injection_specs():
                    require=(r"^smp: fault injection: a phantom CPU with APIC id 200",
                             r"^smp: CPU with APIC id 200 did not start; skipped")),
         # Slow APs within the start-up timeout: online, late.
-        with_check(suite_spec("smp", "img", "q35", 3, words=f"fault_slow_ap_ms={SLOW_AP_MS}",
-                              tag="-slowap"), slow_ap_started_late),
+        suite_spec("smp", "img", "q35", 3, words=f"fault_slow_ap_ms={SLOW_AP_MS}", tag="-slowap",
+                   checks=(slow_ap_started_late,)),
         # APs slower than the timeout: each reported, parked, skipped; the
         # kernel runs on the boot CPU.
         suite_spec("smp", "img", "pc", 1, extra=("-smp", "3"), tag="-deadap",

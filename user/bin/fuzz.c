@@ -21,6 +21,7 @@
 #define SPAWN_FAILS_MAX         200     /* in a row: the kernel stopped spawning */
 #define REPORT_EVERY_NS         10000000000ull
 #define PS_STATE_ZOMBIE         2       /* kestrel_proc_info.state */
+#define PS_MAX                  64      /* the kernel's process table (PROC_MAX) */
 
 struct stats {
 	uint64_t spawned, exited, faulted, killed_by_us, killed_self, spawn_fails;
@@ -61,16 +62,28 @@ static void account(int status, bool we_killed, struct stats *st)
 		st->faulted++;
 }
 
-/* Reap whatever ended; its slot gets a new child. */
-static void reap_round(long *pids, int n, const bool *we_killed, struct stats *st)
+/* Wait for slot i's child and free the slot for a new one. */
+static void reap(long *pids, int i, const bool *we_killed, struct stats *st)
 {
-	for (int i = 0; i < n; i++) {
-		int status;
+	int status;
 
-		if (pids[i] > 0 && wait((int)pids[i], &status) == pids[i]) {
-			account(status, we_killed[i], st);
-			pids[i] = 0;
-		}
+	if (wait((int)pids[i], &status) == pids[i])
+		account(status, we_killed[i], st);
+	pids[i] = 0;
+}
+
+/* wait() blocks: reap only the children that ps says have ended. */
+static void reap_ended(long *pids, int n, const bool *we_killed, struct stats *st)
+{
+	struct kestrel_proc_info info[PS_MAX];
+	long k = ps(info, PS_MAX);
+
+	for (long j = 0; j < k; j++) {
+		if (info[j].state != PS_STATE_ZOMBIE)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (pids[i] == info[j].pid)
+				reap(pids, i, we_killed, st);
 	}
 }
 
@@ -106,18 +119,7 @@ int main(int argc, char **argv)
 				we_killed[i] = true;
 		}
 		sleep_ms(ROUND_MS);
-		/* wait() blocks: only reap children that have ended (ps says so). */
-		struct kestrel_proc_info info[64];
-		long k = ps(info, 64);
-		for (long j = 0; j < k; j++)
-			for (int i = 0; i < n; i++)
-				if (pids[i] == info[j].pid && info[j].state == PS_STATE_ZOMBIE) {
-					int status;
-					if (wait((int)pids[i], &status) == pids[i]) {
-						account(status, we_killed[i], &st);
-						pids[i] = 0;
-					}
-				}
+		reap_ended(pids, n, we_killed, &st);
 		if (clock_ns() >= next_report) {
 			printf("fuzz: %llu s: %llu spawned, %llu faulted, %llu exited\n",
 			       (unsigned long long)((clock_ns() - start) / 1000000000ull),
@@ -127,9 +129,10 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0 && kill((int)pids[i]) == 0)
-			we_killed[i] = true;
-	reap_round(pids, n, we_killed, &st);
+		if (pids[i] > 0) {
+			we_killed[i] |= kill((int)pids[i]) == 0;
+			reap(pids, i, we_killed, &st);
+		}
 	printf("fuzz: done: %llu spawned (%llu refused), %llu exited, %llu faulted, "
 	       "%llu killed themselves, %llu killed by us\n", (unsigned long long)st.spawned,
 	       (unsigned long long)st.spawn_fails, (unsigned long long)st.exited,

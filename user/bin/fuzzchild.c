@@ -68,7 +68,7 @@ static uint64_t next(struct fuzzer *f)
 	return f->rng * UINT64_C(0x2545F4914F6CDD1D);
 }
 
-static uint64_t pick_arg(struct fuzzer *f, uint64_t nr)
+static uint64_t pick_arg(struct fuzzer *f)
 {
 	uint64_t r = next(f);
 
@@ -83,7 +83,6 @@ static uint64_t pick_arg(struct fuzzer *f, uint64_t nr)
 	case 6: /* lengths a real program might ask for */
 		return ((r >> 8) & ((UINT64_C(1) << ((r >> 40) % ALLOC_MAX_SHIFT)) - 1)) + 1;
 	default:
-		(void)nr;
 		return r;
 	}
 }
@@ -94,7 +93,7 @@ static void fuzz_one(struct fuzzer *f)
 	uint64_t a[6];
 
 	for (int i = 0; i < 6; i++)
-		a[i] = pick_arg(f, (uint64_t)nr);
+		a[i] = pick_arg(f);
 	/*
 	 * Calls that end the fuzzer at once are rare, not banned: exits, and a
 	 * thread started at a random address (it faults, taking the process).
