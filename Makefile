@@ -41,10 +41,22 @@ KERNEL_C := $(wildcard kernel/*.c arch/x86_64/*.c mm/*.c sched/*.c smp/*.c drive
                       tests/kernel/*.c) \
             boot/bootinfo.c boot/bootinfo_mmap.c boot/bootinfo_mb2.c boot/elf.c
 KERNEL_S := $(wildcard arch/x86_64/*.S smp/*.S) boot/multiboot2.S
-KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S))
+KERNEL_OBJ := $(patsubst %,$(B)/k/%.o,$(KERNEL_C) $(KERNEL_S)) $(B)/k/fbcon_font.c.o
 
 all: $(B)/kestrel.elf $(B)/kestrel.img $(B)/kestrel.iso $(B)/kestrel.sym $(B)/kestrel.lst \
      $(B)/kvm_probe.bin
+
+# The console font, generated from a packaged PSF (tools/mkfont.py, docs/console.md).
+FONT ?= /usr/share/consolefonts/Lat15-Terminus16.psf.gz
+$(B)/gen/fbcon_font.c: tools/mkfont.py $(FONT)
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $@"
+	$(Q)$(PYTHON) tools/mkfont.py $(FONT) -o $@
+
+$(B)/k/fbcon_font.c.o: $(B)/gen/fbcon_font.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(B)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -12,7 +12,16 @@
 #define MB2_ARCH_I386           0
 #define MB2_TAG_END             0
 #define MB2_TAG_INFO_REQUEST    1
+#define MB2_TAG_FRAMEBUFFER     5       /* header tag: ask for a linear graphics mode */
 #define MB2_TAG_OPTIONAL        1       /* flags: boot even if unsupported */
+/*
+ * The framebuffer we ask for (Multiboot2 spec 3.1.10): 0 x 0 = the loader's
+ * choice of size (GRUB: the firmware's preferred GOP or VBE mode), 32 bpp
+ * preferred. Optional: GRUB boots us in text mode when it has no such mode.
+ */
+#define MB2_FB_WIDTH            0
+#define MB2_FB_HEIGHT           0
+#define MB2_FB_DEPTH            32
 /* Boot information tag types we ask for (Multiboot2 spec 3.6). */
 #define MBI_CMDLINE             1
 #define MBI_LOADER_NAME         2
@@ -57,6 +66,13 @@ mb2_info_request:
 	.long MBI_CMDLINE, MBI_LOADER_NAME, MBI_MODULE, MBI_MMAP
 	.long MBI_FRAMEBUFFER, MBI_ACPI_OLD, MBI_ACPI_NEW
 mb2_info_request_end:
+	.balign 8
+mb2_framebuffer_request:
+	.short MB2_TAG_FRAMEBUFFER
+	.short MB2_TAG_OPTIONAL
+	.long mb2_framebuffer_request_end - mb2_framebuffer_request
+	.long MB2_FB_WIDTH, MB2_FB_HEIGHT, MB2_FB_DEPTH
+mb2_framebuffer_request_end:
 	.balign 8
 	.short MB2_TAG_END
 	.short 0

@@ -7,6 +7,7 @@
 #include <boot/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/fbcon.h>
 #include <kernel/format.h>
 #include <kernel/kernel.h>
 #include <kernel/ksyms.h>
@@ -115,6 +116,7 @@ static void kernel_init_thread(void *arg)
 {
 	const struct boot_info *bi = arg;
 
+	fbcon_start();
 	proc_init();
 	console_input_init();
 	ktest_run_from_cmdline(bi->cmdline);
@@ -127,11 +129,13 @@ void kernel_main(struct boot_info *bi)
 	the_boot_info = bi;
 	kformat_set_symbolizer(ksym_lookup);
 	vga_init(bi);
+	fbcon_init(bi);
 	cpu_early_init();
 	print_banner(bi);
 	print_memory_map(bi);
 	pmm_init(bi);
 	vmm_init(bi);
+	fbcon_map();
 	time_init();
 	sched_init_cpu();
 	syscall_init_cpu();

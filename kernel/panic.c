@@ -13,6 +13,7 @@
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
+#include <kernel/fbcon.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/time.h>
@@ -129,6 +130,7 @@ static void panic_enter(void)
 	panic_cpu = cpu_id();
 	raw_spin_lock(&panic_print_lock);
 	console_force_unlock();
+	fbcon_panic();          /* the report in white on red, drawn as it is written */
 	if (stop_others)
 		stop_others();
 }

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <kernel/console.h>
+#include <kernel/fbcon.h>
 #include <kernel/format.h>
 #include <kernel/klog.h>
 #include <kernel/printk.h>
@@ -18,6 +19,7 @@ static void console_out(char c)
 {
 	serial_putc(c);
 	vga_putc(c);
+	fbcon_putc(c);
 }
 
 /* Kernel output: the consoles and the log. */

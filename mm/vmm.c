@@ -25,6 +25,7 @@
 #define PTE_PWT         (1ull << 3)
 #define PTE_PCD         (1ull << 4)
 #define PTE_PS          (1ull << 7)     /* 2 MiB (PD) or 1 GiB (PDPT) page */
+#define PTE_PAT_4K      (1ull << 7)     /* in a 4 KiB PTE: PAT index bit 2 (SDM 11.12.3) */
 #define PTE_G           (1ull << 8)
 #define PTE_NX          (1ull << 63)
 #define PTE_ADDR        0x000FFFFFFFFFF000ull
@@ -99,6 +100,9 @@ static uint64_t leaf_bits(unsigned int flags)
 		bits |= pte_nx;
 	if (flags & VM_NOCACHE)
 		bits |= PTE_PCD | PTE_PWT;
+	else if (flags & VM_WC)
+		/* PAT entry 4 is write-combining (cpu_pat_init()); without PAT, uncached. */
+		bits |= boot_cpu_info.has_pat ? PTE_PAT_4K : PTE_PCD | PTE_PWT;
 	return bits;
 }
 
@@ -270,7 +274,8 @@ bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int 
 			if (pa)
 				*pa = (e & PTE_ADDR & ~(span - 1)) | (va & (span - 1));
 			if (flags)
-				*flags = entry_flags(e);
+				*flags = entry_flags(e) |
+					 (level == 1 && (e & PTE_PAT_4K) ? VM_WC : 0);
 			found = true;
 			break;
 		}
@@ -569,7 +574,7 @@ bool vmm_is_stack_guard(uint64_t va)
 
 /* ------------------------------------------------------------ device memory */
 
-void *vmm_map_mmio(uint64_t pa, uint64_t size)
+static void *map_device(uint64_t pa, uint64_t size, unsigned int cache)
 {
 	uint64_t off = pa & ~PAGE_MASK, npages = (off + size + PAGE_SIZE - 1) / PAGE_SIZE;
 	uint64_t flags = spin_lock_irqsave(&mmio_lock), va = mmio_next;
@@ -580,7 +585,17 @@ void *vmm_map_mmio(uint64_t pa, uint64_t size)
 	}
 	mmio_next += (npages + 1) * PAGE_SIZE;          /* a hole between mappings */
 	spin_unlock_irqrestore(&mmio_lock, flags);
-	if (vmm_map(&kernel_space, va, pa & PAGE_MASK, npages, VM_WRITE | VM_NOCACHE) < 0)
+	if (vmm_map(&kernel_space, va, pa & PAGE_MASK, npages, VM_WRITE | cache) < 0)
 		return NULL;
 	return (void *)(va + off);
+}
+
+void *vmm_map_mmio(uint64_t pa, uint64_t size)
+{
+	return map_device(pa, size, VM_NOCACHE);
+}
+
+void *vmm_map_wc(uint64_t pa, uint64_t size)
+{
+	return map_device(pa, size, VM_WC);
 }

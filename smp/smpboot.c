@@ -105,6 +105,7 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	gdt_load(&c->gdt, &c->tss);
 	idt_load();
 	fpu_init_cpu();
+	cpu_pat_init();
 	syscall_init_cpu();
 	arch_uaccess_init_cpu();
 	lapic_init();

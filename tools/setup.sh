@@ -5,10 +5,11 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools
-	  ovmf gdb python3 make gcc binutils util-linux)
+	  ovmf gdb python3 make gcc binutils util-linux console-setup-linux)
 commands=(qemu-system-x86_64 grub-mkrescue grub-file xorriso mformat gdb python3 make gcc ld
 	  objcopy lsblk findmnt)
-paths=(/usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi)
+# The console font drivers/fbcon.c draws (tools/mkfont.py, docs/console.md).
+paths=(/usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi /usr/share/consolefonts/Lat15-Terminus16.psf.gz)
 
 # OVMF: the combined image, or the split CODE/VARS pair (tools/qemu.py uses either).
 have_ovmf() {

@@ -26,6 +26,7 @@
 #define CPUID_EXT_MAX           0x80000000
 #define CPUID_EXT_INFO          0x80000001
 #define   CPUID_EDX_NX          (1u << 20)
+#define   CPUID_EDX_PAT         (1u << 16)      /* in leaf 1 */
 #define   CPUID_EDX_PAGE1GB     (1u << 26)
 #define CPUID_BRAND0            0x80000002
 #define CPUID_BRAND2            0x80000004
@@ -76,6 +77,7 @@ static void cpu_identify(struct cpu_info *ci)
 	ci->has_x2apic = r.ecx & CPUID_ECX_X2APIC;
 	ci->hypervisor = r.ecx & CPUID_ECX_HYPERVISOR;
 	ci->has_tsc_deadline = r.ecx & CPUID_ECX_TSC_DEADLINE;
+	ci->has_pat = r.edx & CPUID_EDX_PAT;
 	ci->max_leaf = max;
 
 	if (max >= CPUID_EXT_FEATURES7) {
@@ -117,6 +119,31 @@ void cpu_early_init(void)
 	idt_init();
 	cpu_identify(&boot_cpu_info);
 	fpu_init_cpu();
+	cpu_pat_init();
+}
+
+/* ------------------------------------------------------------ PAT */
+
+/* Memory types in PAT entries (SDM vol. 3, table 11-10). */
+#define PAT_UC          0x00ull
+#define PAT_WC          0x01ull
+#define PAT_WT          0x04ull
+#define PAT_WB          0x06ull
+#define PAT_UC_MINUS    0x07ull
+#define PAT_ENTRY(i, type) ((type) << (8 * (i)))
+/*
+ * Entries 0-3 and 5-7 keep their power-on types, so PWT/PCD mean what they
+ * always did; entry 4 (PTE bit 7 alone) is write-combining. No page used
+ * entry 4 before, so the write needs no cache flush (SDM 11.12.4).
+ */
+#define PAT_VALUE (PAT_ENTRY(0, PAT_WB) | PAT_ENTRY(1, PAT_WT) | PAT_ENTRY(2, PAT_UC_MINUS) | \
+		   PAT_ENTRY(3, PAT_UC) | PAT_ENTRY(4, PAT_WC) | PAT_ENTRY(5, PAT_WT) | \
+		   PAT_ENTRY(6, PAT_UC_MINUS) | PAT_ENTRY(7, PAT_UC))
+
+void cpu_pat_init(void)
+{
+	if (boot_cpu_info.has_pat)
+		wrmsr(MSR_PAT, PAT_VALUE);
 }
 
 /* ------------------------------------------------------------ FPU / SSE */

@@ -16,6 +16,7 @@ struct cpu_info {
 	bool hypervisor;                /* CPUID.1:ECX[31]: running in a VM */
 	bool has_tsc_deadline;          /* CPUID.1:ECX[24]: LVT timer TSC-deadline mode */
 	bool has_invariant_tsc;         /* CPUID.80000007H:EDX[8]: constant rate in all states */
+	bool has_pat;                   /* CPUID.1:EDX[16]: page attribute table */
 	uint32_t max_leaf;              /* CPUID.0:EAX, highest basic leaf */
 	/* CPUID 0x15 (TSC/core crystal ratio), zero when max_leaf is below it (SDM vol. 2A). */
 	uint32_t tsc_ratio_den;         /* EAX: denominator of TSC / crystal */
@@ -26,7 +27,12 @@ struct cpu_info {
 
 extern struct cpu_info boot_cpu_info;
 
-/* GDT, TSS with IST stacks and IDT for the boot CPU. */
+/* GDT, TSS with IST stacks and IDT for the boot CPU (and its PAT). */
 void cpu_early_init(void);
+/*
+ * Program this CPU's PAT (every CPU, the same value): the power-on entries,
+ * except entry 4, write-combining, for VM_WC mappings (include/kernel/vmm.h).
+ */
+void cpu_pat_init(void);
 
 #endif

@@ -3,6 +3,7 @@
 #define ARCH_MSR_H
 
 #define MSR_APIC_BASE           0x0000001B      /* IA32_APIC_BASE */
+#define MSR_PAT                 0x00000277      /* IA32_PAT (SDM vol. 3, 11.12.2) */
 #define MSR_EFER                0xC0000080      /* extended feature enables */
 #define   EFER_SCE              (1u << 0)       /* SYSCALL/SYSRET */
 #define   EFER_LME              (1u << 8)       /* long mode enable */

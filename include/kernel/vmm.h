@@ -15,6 +15,7 @@
 #define VM_EXEC         (1u << 1)
 #define VM_USER         (1u << 2)
 #define VM_NOCACHE      (1u << 3)       /* MMIO */
+#define VM_WC           (1u << 4)       /* write-combining (framebuffers); UC without PAT */
 
 #define USER_SPACE_END  0x0000800000000000ul    /* first non-canonical address */
 
@@ -59,6 +60,8 @@ void vmm_set_shootdown_hook(vmm_shootdown_fn fn);
 
 /* Map device memory uncached in the kernel half; NULL on failure. */
 void *vmm_map_mmio(uint64_t pa, uint64_t size);
+/* The same, write-combining (a framebuffer: stores are merged, reads are slow). */
+void *vmm_map_wc(uint64_t pa, uint64_t size);
 
 /* Kernel stacks with an unmapped guard page below each (KSTACK_PAGES pages). */
 #define KSTACK_PAGES    4
