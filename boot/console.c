@@ -21,6 +21,7 @@
 static uint32_t vga_col, vga_row;
 static uint8_t vga_attr = VGA_ATTR_NORMAL;
 static bool com1_ok;
+static bool vga_off;
 
 /* v / 10 without libgcc's __udivdi3 (there is no -m32 libgcc to link). */
 static uint64_t div10(uint64_t v, uint32_t *rem)
@@ -85,10 +86,22 @@ static void vga_newline(void)
 		text[(VGA_ROWS - 1) * VGA_COLS + i] = (uint16_t)(VGA_ATTR_NORMAL << 8 | ' ');
 }
 
+void console_text_off(void)
+{
+	vga_off = true;
+}
+
+void console_text_on(void)
+{
+	vga_off = false;
+}
+
 static void vga_putc(char c)
 {
 	volatile uint16_t *text = phys(VGA_TEXT_ADDR);
 
+	if (vga_off)
+		return;
 	if (c == '\n') {
 		vga_newline();
 		return;

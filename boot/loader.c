@@ -211,6 +211,7 @@ void loader_main(uint32_t drive)
 	image_read(h, &plan);
 	kernel_load(phys(plan.kernel_file), h->kernel_size, &ki);
 	bootinfo_finish(h, &plan);
+	vbe_setup(&bi, bi.cmdline);
 	say("entering long mode, kernel entry 0x%llx", ki.entry64);
 	boot_enter_long_mode(page_tables_build(), (uint32_t)(uintptr_t)&bi,
 			     (uint32_t)ki.entry64, (uint32_t)(ki.entry64 >> 32));

@@ -66,6 +66,12 @@ void say(const char *fmt, ...);
 __attribute__((format(printf, 1, 2), noreturn))
 void die(const char *fmt, ...);
 
+/* The VGA text screen off (its memory is a graphics mode's first bank) and on again. */
+void console_text_off(void);
+void console_text_on(void);
+/* boot/vbe.c: a VBE linear graphics mode into bi->fb, or VGA text (bi->fb unchanged). */
+void vbe_setup(struct boot_info *bi, const char *cmdline);
+
 /* boot/a20.c: enable the A20 gate or die. */
 void a20_enable(void);
 /* boot/memmap.c: the BIOS E820 map into bi, or die. */
