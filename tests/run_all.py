@@ -38,6 +38,8 @@ BOOT_PROGRAMS = [
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
+    # The framebuffer console on three boot paths, read back by screendump (~12 s).
+    ("screen", [PY, "tests/boot/test_screen.py"], 300),
 ]
 LOADER_ERRORS = "tests/boot/loader_errors.py"   # optional, written with the loader
 UNIT_TIMEOUT = 120

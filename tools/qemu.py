@@ -111,7 +111,7 @@ def describe_argv(argv):
 def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
                serial=None, interactive=False, display=False, gdb_port=None,
                stopped=False, accel=None, cpu=None, image=None, workdir=None,
-               extra=()):
+               qmp=None, extra=()):
     """The full QEMU argv for one boot.
 
     serial: path of a file receiving COM1 (harness), or None: with
@@ -119,7 +119,10 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
     without, COM1 goes to QEMU's stdout. gdb_port/stopped: gdbstub on
     127.0.0.1:gdb_port, CPU held at reset until gdb continues. accel:
     auto, kvm or tcg (None: $ACCEL, else auto); cpu: a -cpu model, else
-    the one the accelerator choice names."""
+    the one the accelerator choice names. qmp: path of a UNIX socket for
+    QMP (screendump, input events; tests/boot/screen.py), QEMU not waiting
+    for a client. Without display the VGA device is still there (the
+    machine's default, std VGA): -display none only opens no window."""
     if boot not in IMAGES:
         raise LaunchError(f"unknown boot {boot!r}; expected one of {', '.join(BOOTS)}")
     if machine not in MACHINES:
@@ -146,6 +149,8 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
         argv += ["-serial", "mon:stdio"]
     else:
         argv += ["-serial", "stdio", "-monitor", "none"]
+    if qmp is not None:
+        argv += ["-qmp", f"unix:{qemu_escape(str(qmp))},server=on,wait=off"]
     if gdb_port is not None:
         argv += ["-gdb", f"tcp:127.0.0.1:{gdb_port}"]
     if stopped:
