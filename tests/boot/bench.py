@@ -26,11 +26,14 @@ def main():
     p.add_argument("--machine", choices=qemu.MACHINES, default="pc")
     p.add_argument("--smp", type=int, default=4)
     p.add_argument("--mem", default="512M")
+    p.add_argument("--cmdline", default="", metavar="WORDS",
+                   help="more kernel words after test=bench (e.g. console=serial: no screen)")
     args = p.parse_args()
 
     harness.install_signal_handlers()
     spec = BootSpec(name=f"bench-{args.boot}-{args.machine}-smp{args.smp}", boot=args.boot,
-                    smp=args.smp, mem=args.mem, machine=args.machine, cmdline="test=bench",
+                    smp=args.smp, mem=args.mem, machine=args.machine,
+                    cmdline=" ".join(w for w in ("test=bench", args.cmdline) if w),
                     timeout=TIMEOUT, expect_status=qemu.EXIT_PASS, ktap=False,
                     forbid=(r"^panic: ",), checks=(has_bench_lines,))
     result = harness.run_boot(spec)
