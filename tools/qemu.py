@@ -75,10 +75,12 @@ def disk_args(boot, image):
     return ["-drive", f"file={path},format=raw,if=ide,media=cdrom,readonly=on", "-boot", "order=d"]
 
 
-def test_device_args():
-    """What every boot has: no reset loop, no network ROM, isa-debug-exit."""
-    return ["-no-reboot", "-nic", "none",
-            "-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize={DEBUG_EXIT_SIZE:#04x}"]
+def test_device_args(debug_exit=True):
+    """What every boot has: no reset loop, no network ROM, isa-debug-exit
+    (unless debug_exit is False)."""
+    return ["-no-reboot", "-nic", "none"] + \
+        (["-device", f"isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize={DEBUG_EXIT_SIZE:#04x}"]
+         if debug_exit else [])
 
 
 def probe_argv(image, cpu, qemu_bin=QEMU):
@@ -111,7 +113,7 @@ def describe_argv(argv):
 def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
                serial=None, interactive=False, display=False, gdb_port=None,
                stopped=False, accel=None, cpu=None, image=None, workdir=None,
-               qmp=None, extra=()):
+               qmp=None, debug_exit=True, extra=()):
     """The full QEMU argv for one boot.
 
     serial: path of a file receiving COM1 (harness), or None: with
@@ -122,7 +124,9 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
     the one the accelerator choice names. qmp: path of a UNIX socket for
     QMP (screendump, input events; tests/boot/screen.py), QEMU not waiting
     for a client. Without display the VGA device is still there (the
-    machine's default, std VGA): -display none only opens no window."""
+    machine's default, std VGA): -display none only opens no window.
+    debug_exit=False leaves isa-debug-exit out, so that a kernel that would
+    exit QEMU (a panic under test=) halts instead and its screen can be read."""
     if boot not in IMAGES:
         raise LaunchError(f"unknown boot {boot!r}; expected one of {', '.join(BOOTS)}")
     if machine not in MACHINES:
@@ -138,7 +142,7 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
         argv += ["-cpu", cpu]
     if boot == "uefi":
         argv += firmware_args(workdir)
-    argv += disk_args(boot, image) + test_device_args()
+    argv += disk_args(boot, image) + test_device_args(debug_exit)
     if cmdline:
         argv += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
     if not display:

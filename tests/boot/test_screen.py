@@ -5,8 +5,11 @@ for the shell prompt on COM1, take QEMU's screendump over QMP and compare
 it pixel for pixel with the console's own rendering (tools/mkfont.py's
 glyphs, drivers/fbcon_draw.c's layout and colours) of everything the kernel
 wrote to COM1 from its first fbcon line on: the boot log and the prompt,
-the cursor after it. One more boot with console=serial must leave the
-screen untouched (one colour). Boots run in parallel; prints KTAP.
+the cursor after it. A panic (test=panic_smp on 2 CPUs, without
+isa-debug-exit so that the kernel halts instead of exiting) must show the
+report of both CPUs, white on red from its first line on. One more boot
+with console=serial must leave the screen untouched (one colour). Boots
+run in parallel; prints KTAP.
 
 --update-screenshot also writes the UEFI screen to docs/screenshot-uefi.png
 (README.md shows it); every run writes it to build/screen-uefi.png."""
@@ -28,6 +31,10 @@ from harness import qemu  # noqa: E402
 import screen  # noqa: E402
 
 PROMPT = b"kestrel> "
+PANIC_START = "\npanic: "             # panic_report()'s first output, after fbcon_panic()
+# The other CPU's report has begun; the dumps are retried until the screen
+# equals the whole log, which stops growing once that CPU halts.
+PANIC_DONE = re.compile(rb"stopped by the panic on CPU \d+")
 BOOT_TIMEOUT = 90.0 * harness.TIMEOUT_SCALE
 # After the prompt, the fbcon thread draws within FBCON_FLUSH_MS (20 ms) of
 # guest time; a loaded host may take longer, so dumps are retried until then.
@@ -46,6 +53,8 @@ class Case:
     cmdline: str = ""
     drawn: bool = True                  # False: nothing may be drawn
     png: str = None                     # write the screen here (build/...)
+    panic: bool = False                 # wait for a panic report, not the prompt
+    smp: int = 1
 
 
 CASES = [
@@ -53,6 +62,8 @@ CASES = [
     Case("screen-grub-bios", "iso"),
     Case("screen-grub-uefi", "uefi", png="screen-uefi.png"),
     Case("screen-console-serial", "img", cmdline="console=serial", drawn=False),
+    Case("screen-panic", "iso", cmdline="test=panic_smp", panic=True, smp=2,
+         png="screen-panic.png"),
 ]
 
 
@@ -63,7 +74,7 @@ def kernel_stream(log):
     return (log[m.start():] if m else None), m
 
 
-def check_drawn(width, height, rgb, log, renderer):
+def check_drawn(width, height, rgb, log, renderer, panic=False):
     """Problems (empty: the screen is exactly what the console should show)."""
     stream, m = kernel_stream(log)
     if stream is None:
@@ -72,13 +83,25 @@ def check_drawn(width, height, rgb, log, renderer):
         return [f"fbcon says {m.group(1)}x{m.group(2)}, the screen is {width}x{height}"]
     cols, rows = min(width // screen.FONT_W, MAX_COLS), min(height // screen.FONT_H, MAX_ROWS)
     term = screen.Terminal(cols, rows)
-    term.write(stream)
-    text = term.text_lines()
     problems = []
-    if not any(line.startswith("kestrel: boot complete") for line in text):
-        problems.append("the expected screen holds no 'kestrel: boot complete' (test bug?)")
+    if panic:
+        cut = stream.find(PANIC_START)
+        if cut < 0:
+            return ["no 'panic: ' line on serial"]
+        term.write(stream[:cut])
+        term.attr = screen.ATTR_PANIC
+        term.write(stream[cut:])
+        text = term.text_lines()
+        if not any(line.startswith("panic: ktest: deliberate panic") and
+                   term.lines[i][0][1] == screen.ATTR_PANIC for i, line in enumerate(text)):
+            problems.append("the expected screen holds no white-on-red 'panic: ' line (test bug?)")
+    else:
+        term.write(stream)
+        text = term.text_lines()
+        if not any(line.startswith("kestrel: boot complete") for line in text):
+            problems.append("the expected screen holds no 'kestrel: boot complete' (test bug?)")
     cur_row, cur_col = term.cursor()
-    if text[cur_row] != PROMPT.decode().rstrip():
+    if not panic and text[cur_row] != PROMPT.decode().rstrip():
         problems.append(f"the cursor row would be {text[cur_row]!r}, not the prompt")
     got = screen.screen_rows(width, rgb, cols, rows)
     bad = []
@@ -113,15 +136,17 @@ def check_blank(width, height, rgb, log):
     return []
 
 
-def wait_for_prompt(proc, serial, timeout):
+def wait_for_prompt(proc, serial, timeout, panic=False):
+    """The prompt, or (panic) the stopped CPU's report and the end of its backtrace."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if serial.exists() and PROMPT in serial.read_bytes():
+        data = serial.read_bytes() if serial.exists() else b""
+        if (PANIC_DONE.search(data) if panic else PROMPT in data):
             return None
         if proc.poll() is not None:
             return f"QEMU exited ({harness.describe_status(proc.returncode)}) before the prompt"
         time.sleep(harness.POLL_INTERVAL)
-    return f"no shell prompt on serial within {timeout:.0f} s"
+    return f"no {'panic report' if panic else 'shell prompt'} on serial within {timeout:.0f} s"
 
 
 def run_case(case, renderer, update_screenshot):
@@ -131,9 +156,10 @@ def run_case(case, renderer, update_screenshot):
     start = time.monotonic()
     problems, log = [], ""
     try:
-        argv = qemu.build_argv(case.boot, 1, "512M", "pc", case.cmdline, serial=str(serial),
-                               workdir=str(workdir), image=harness.image_for(case.boot),
-                               qmp=str(sock))
+        argv = qemu.build_argv(case.boot, case.smp, "512M", "pc", case.cmdline,
+                               serial=str(serial), workdir=str(workdir),
+                               image=harness.image_for(case.boot), qmp=str(sock),
+                               debug_exit=not case.panic)
     except qemu.LaunchError as e:
         return False, 0.0, [f"cannot launch: {e}"], "", workdir
     (workdir / "qemu.cmd").write_text(" ".join(argv) + "\n")
@@ -142,7 +168,7 @@ def run_case(case, renderer, update_screenshot):
         qmp = None
         try:
             qmp = screen.QMP(sock, timeout=BOOT_TIMEOUT)
-            why = wait_for_prompt(proc, serial, BOOT_TIMEOUT)
+            why = wait_for_prompt(proc, serial, BOOT_TIMEOUT, case.panic)
             if why:
                 problems.append(why)
             else:
@@ -150,7 +176,7 @@ def run_case(case, renderer, update_screenshot):
                 while True:
                     w, h, rgb = screen.screendump(qmp, workdir / "screen.ppm")
                     log = harness.clean_serial(serial.read_bytes())
-                    problems = (check_drawn(w, h, rgb, log, renderer) if case.drawn
+                    problems = (check_drawn(w, h, rgb, log, renderer, case.panic) if case.drawn
                                 else check_blank(w, h, rgb, log))
                     if not problems or time.monotonic() > deadline:
                         break
