@@ -8,8 +8,9 @@ wrote to COM1 from its first fbcon line on: the boot log and the prompt,
 the cursor after it. A panic (test=panic_smp on 2 CPUs, without
 isa-debug-exit so that the kernel halts instead of exiting) must show the
 report of both CPUs, white on red from its first line on. One more boot
-with console=serial must leave the screen untouched (one colour). Boots
-run in parallel; prints KTAP.
+with console=serial must leave the screen untouched (one colour), and one
+without any display device (-vga none) must boot to the prompt as before,
+the loader saying it found no VBE. Boots run in parallel; prints KTAP.
 
 --update-screenshot also writes the UEFI screen to docs/screenshot-uefi.png
 (README.md shows it); every run writes it to build/screen-uefi.png."""
@@ -55,6 +56,7 @@ class Case:
     png: str = None                     # write the screen here (build/...)
     panic: bool = False                 # wait for a panic report, not the prompt
     smp: int = 1
+    vga: bool = True                    # False: -vga none, no screen to read
 
 
 CASES = [
@@ -62,6 +64,7 @@ CASES = [
     Case("screen-grub-bios", "iso"),
     Case("screen-grub-uefi", "uefi", png="screen-uefi.png"),
     Case("screen-console-serial", "img", cmdline="console=serial", drawn=False),
+    Case("screen-no-display", "img", vga=False),
     Case("screen-panic", "iso", cmdline="test=panic_smp", panic=True, smp=2,
          png="screen-panic.png"),
 ]
@@ -136,6 +139,19 @@ def check_blank(width, height, rgb, log):
     return []
 
 
+NO_VBE = "stage2: VBE: not supported by this BIOS; VGA text"
+
+
+def check_no_display(log):
+    """-vga none: the loader reports no VBE, the kernel draws nowhere."""
+    problems = []
+    if NO_VBE not in log:
+        problems.append(f"no '{NO_VBE}' on serial")
+    if FBCON_LINE.search(log):
+        problems.append("fbcon started without a display device")
+    return problems
+
+
 def wait_for_prompt(proc, serial, timeout, panic=False):
     """The prompt, or (panic) the stopped CPU's report and the end of its backtrace."""
     deadline = time.monotonic() + timeout
@@ -159,7 +175,8 @@ def run_case(case, renderer, update_screenshot):
         argv = qemu.build_argv(case.boot, case.smp, "512M", "pc", case.cmdline,
                                serial=str(serial), workdir=str(workdir),
                                image=harness.image_for(case.boot), qmp=str(sock),
-                               debug_exit=not case.panic)
+                               debug_exit=not case.panic,
+                               extra=() if case.vga else ("-vga", "none"))
     except qemu.LaunchError as e:
         return False, 0.0, [f"cannot launch: {e}"], "", workdir
     (workdir / "qemu.cmd").write_text(" ".join(argv) + "\n")
@@ -171,6 +188,8 @@ def run_case(case, renderer, update_screenshot):
             why = wait_for_prompt(proc, serial, BOOT_TIMEOUT, case.panic)
             if why:
                 problems.append(why)
+            elif not case.vga:
+                problems = check_no_display(harness.clean_serial(serial.read_bytes()))
             else:
                 deadline = time.monotonic() + SETTLE_TIMEOUT
                 while True:
