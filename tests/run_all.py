@@ -38,6 +38,8 @@ BOOT_PROGRAMS = [
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
+    # PS/2 keys through QMP on pc and q35, and q35 without an i8042 (3 boots in parallel).
+    ("keyboard", [PY, "tests/boot/test_keyboard.py"], 300),
 ]
 LOADER_ERRORS = "tests/boot/loader_errors.py"   # optional, written with the loader
 UNIT_TIMEOUT = 120
