@@ -2,10 +2,15 @@
  * Host tests for drivers/ps2_decode.c: scan code set 1 to HID usages (the
  * main and extended tables, releases, fake shifts, Pause, keyboard replies
  * in the stream, unknown codes), typing through kernel/keymap.c, and the
- * FADT 8042 flag on QEMU's dumps in tests/unit/data/.
+ * FADT 8042 flag on QEMU's dumps in tests/unit/data/, and the controller
+ * bring-up (drivers/i8042_probe.c) against a model 8042 that can be
+ * absent, busy forever, failing its tests, without a keyboard, or with a
+ * keyboard that never answers: every case ends, within its timeouts of
+ * the model's clock, with the right verdict.
  */
 #include "unit.h"
 #include "../../drivers/ps2_decode.c"
+#include "../../drivers/i8042_probe.c"
 #include "../../kernel/keymap.c"
 
 #include <dirent.h>
@@ -190,10 +195,222 @@ static const char *test_fadt_8042_flag(void)
 	return NULL;
 }
 
+
+/* ---- a model 8042 with a keyboard, on a virtual clock */
+
+#define MODEL_ACCESS_NS         1000    /* every port access takes 1 us */
+#define MODEL_QUEUE             64
+#define MODEL_GARBAGE           0x42
+#define MODEL_POWER_ON_CONFIG   (I8042_CONFIG_PORT1_IRQ | I8042_CONFIG_TRANSLATE | 0x04)
+#define KBD_LOG_MAX             32
+
+struct model {
+	/* behaviour */
+	bool absent;                    /* every read 0xFF */
+	bool busy;                      /* input buffer full forever */
+	bool flood;                     /* output buffer full forever (garbage) */
+	uint8_t self_test, port_test;   /* replies */
+	bool keyboard, kbd_resend, kbd_no_bat;
+	/* state */
+	uint8_t config;
+	uint8_t q[MODEL_QUEUE];
+	unsigned int qh, qt;
+	bool want_config, want_arg;
+	uint8_t kbd_log[KBD_LOG_MAX];
+	unsigned int nkbd;
+	uint64_t now;
+};
+
+static struct model m;
+
+static void push(uint8_t v)
+{
+	if (m.qt - m.qh < MODEL_QUEUE)
+		m.q[m.qt++ % MODEL_QUEUE] = v;
+}
+
+static uint8_t model_in(uint16_t port)
+{
+	m.now += MODEL_ACCESS_NS;
+	if (m.absent)
+		return I8042_STATUS_ABSENT;
+	if (port == I8042_STATUS)
+		return (uint8_t)((m.qt != m.qh || m.flood ? I8042_STATUS_OBF : 0) |
+				 (m.busy ? I8042_STATUS_IBF : 0));
+	if (m.qt != m.qh)
+		return m.q[m.qh++ % MODEL_QUEUE];
+	return m.flood ? MODEL_GARBAGE : 0;
+}
+
+static void keyboard_byte(uint8_t v)
+{
+	if (!m.keyboard)
+		return;
+	if (m.kbd_resend) {
+		push(KBD_RESEND);
+		return;
+	}
+	if (m.nkbd < KBD_LOG_MAX)
+		m.kbd_log[m.nkbd++] = v;
+	push(KBD_ACK);
+	if (m.want_arg)
+		m.want_arg = false;
+	else if (v == KBD_CMD_RESET && !m.kbd_no_bat)
+		push(KBD_BAT_OK);
+	else if (v == KBD_CMD_SET_SCANCODE)
+		m.want_arg = true;
+}
+
+static void model_out(uint16_t port, uint8_t v)
+{
+	m.now += MODEL_ACCESS_NS;
+	if (m.absent || m.busy)
+		return;
+	if (port == I8042_DATA) {
+		if (m.want_config)
+			m.config = v;
+		else
+			keyboard_byte(v);
+		m.want_config = false;
+		return;
+	}
+	switch (v) {
+	case I8042_CMD_READ_CONFIG: push(m.config); break;
+	case I8042_CMD_WRITE_CONFIG: m.want_config = true; break;
+	case I8042_CMD_SELF_TEST: push(m.self_test); m.config = MODEL_POWER_ON_CONFIG; break;
+	case I8042_CMD_TEST_PORT1: push(m.port_test); break;
+	case I8042_CMD_DISABLE_PORT1: m.config |= I8042_CONFIG_PORT1_CLOCK_OFF; break;
+	case I8042_CMD_ENABLE_PORT1: m.config &= (uint8_t)~I8042_CONFIG_PORT1_CLOCK_OFF; break;
+	case I8042_CMD_DISABLE_PORT2: m.config |= I8042_CONFIG_PORT2_CLOCK_OFF; break;
+	}
+}
+
+static uint64_t model_now(void)
+{
+	return m.now;
+}
+
+static void model_relax(void)
+{
+	m.now += MODEL_ACCESS_NS;
+}
+
+static const struct i8042_io model_io = { model_in, model_out, model_now, model_relax };
+
+/* A PC's 8042 with a keyboard, a byte the firmware left behind in its buffer. */
+static void model_reset(void)
+{
+	m = (struct model){ .self_test = I8042_SELF_TEST_OK, .port_test = I8042_PORT_TEST_OK,
+			    .keyboard = true, .config = MODEL_POWER_ON_CONFIG };
+	push(0x1E);
+}
+
+/* Probe the model; the verdict, and the model time it took in *ms. */
+static struct i8042_probe probe(uint64_t *ms)
+{
+	struct i8042_probe p;
+
+	m.now = 0;
+	i8042_probe(&model_io, &p);
+	*ms = m.now / NS_PER_MS;
+	return p;
+}
+
+static const char *test_probe_keyboard(void)
+{
+	static const uint8_t sent[] = { KBD_CMD_RESET, KBD_CMD_SET_SCANCODE, KBD_SCANCODE_SET2,
+					KBD_CMD_ENABLE };
+	uint64_t ms;
+	struct i8042_probe p;
+
+	model_reset();
+	p = probe(&ms);
+	UASSERT_EQ(p.found, I8042_KEYBOARD);
+	UASSERT(p.why == NULL);
+	UASSERT_EQ(ms, 0);
+	/* Translation on, port 2 off, no IRQ yet; the keyboard got reset, set 2, enable. */
+	UASSERT_EQ(p.config & (I8042_CONFIG_TRANSLATE | I8042_CONFIG_PORT2_CLOCK_OFF |
+			       I8042_CONFIG_PORT1_IRQ | I8042_CONFIG_PORT2_IRQ),
+		   I8042_CONFIG_TRANSLATE | I8042_CONFIG_PORT2_CLOCK_OFF);
+	UASSERT_EQ(m.nkbd, sizeof sent);
+	UASSERT(memcmp(m.kbd_log, sent, sizeof sent) == 0);
+	UASSERT(m.qt == m.qh);          /* every reply consumed, the stale byte flushed */
+	UASSERT(i8042_enable_irq(&model_io, p.config));
+	UASSERT_EQ(m.config & (I8042_CONFIG_PORT1_IRQ | I8042_CONFIG_PORT1_CLOCK_OFF |
+			       I8042_CONFIG_TRANSLATE), I8042_CONFIG_PORT1_IRQ | I8042_CONFIG_TRANSLATE);
+	return NULL;
+}
+
+/* The ways a controller goes wrong. */
+static void setup_absent(void) { m.absent = true; }
+static void setup_busy(void) { m.busy = true; }
+static void setup_self_test_fails(void) { m.self_test = 0xFC; }
+static void setup_port_test_fails(void) { m.port_test = 0x01; }
+static void setup_no_keyboard(void) { m.keyboard = false; }
+static void setup_resend(void) { m.kbd_resend = true; }
+static void setup_no_bat(void) { m.kbd_no_bat = true; }
+
+static const char *test_probe_bad_controllers(void)
+{
+	static const struct {
+		const char *name;
+		void (*setup)(void);
+		enum i8042_found found;
+		const char *why;
+		uint64_t min_ms, max_ms;        /* model time the probe may take */
+	} cases[] = {
+		{ "absent", setup_absent, I8042_NONE, "status port reads 0xff", 0, 1 },
+		{ "busy", setup_busy, I8042_NONE, "commands not accepted",
+		  I8042_TIMEOUT_MS, I8042_TIMEOUT_MS + 1 },
+		{ "self-test", setup_self_test_fails, I8042_NONE, "self-test failed", 0, 1 },
+		{ "port test", setup_port_test_fails, I8042_NONE, "port 1 test failed", 0, 1 },
+		{ "no keyboard", setup_no_keyboard, I8042_NO_KEYBOARD,
+		  "no keyboard on port 1", I8042_TIMEOUT_MS, I8042_TIMEOUT_MS + 1 },
+		{ "resend", setup_resend, I8042_NO_KEYBOARD, "keyboard refused reset",
+		  0, 1 },
+		{ "no BAT", setup_no_bat, I8042_NO_KEYBOARD,
+		  "keyboard self-test: no answer", KBD_BAT_TIMEOUT_MS, KBD_BAT_TIMEOUT_MS + 1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t ms;
+		struct i8042_probe p;
+
+		model_reset();
+		cases[i].setup();
+		p = probe(&ms);
+		if (p.found != cases[i].found || !p.why || strcmp(p.why, cases[i].why) != 0 ||
+		    ms < cases[i].min_ms || ms > cases[i].max_ms)
+			UFAIL("%s: found %d (want %d), why '%s' (want '%s'), %llu ms (want %llu-%llu)",
+			      cases[i].name, p.found, cases[i].found, p.why ? p.why : "(null)",
+			      cases[i].why, (unsigned long long)ms,
+			      (unsigned long long)cases[i].min_ms, (unsigned long long)cases[i].max_ms);
+		/* Without a keyboard, port 1 is disabled again. */
+		if (p.found == I8042_NO_KEYBOARD && !(m.config & I8042_CONFIG_PORT1_CLOCK_OFF))
+			UFAIL("%s: port 1 left enabled", cases[i].name);
+	}
+	return NULL;
+}
+
+static const char *test_probe_flooding_controller_ends(void)
+{
+	uint64_t ms;
+
+	/* A byte always waiting: the flush stops after I8042_FLUSH_MAX, the probe goes on. */
+	model_reset();
+	m.flood = true;
+	probe(&ms);
+	UASSERT(ms <= 2 * KBD_BAT_TIMEOUT_MS);
+	return NULL;
+}
+
 UNIT_MAIN("ps2",
 	  UTEST(test_letters_and_digits),
 	  UTEST(test_make_break_and_modifiers),
 	  UTEST(test_extended),
 	  UTEST(test_pause_and_noise),
 	  UTEST(test_type_through_keymap),
-	  UTEST(test_fadt_8042_flag))
+	  UTEST(test_fadt_8042_flag),
+	  UTEST(test_probe_keyboard),
+	  UTEST(test_probe_bad_controllers),
+	  UTEST(test_probe_flooding_controller_ends))
