@@ -95,14 +95,17 @@ static const char *fadt_hint(void)
 void i8042_init(void)
 {
 	struct i8042_probe p;
+	uint64_t t0 = time_ns();
 
 	i8042_probe(&hw_io, &p);
 	if (p.found == I8042_NONE) {
-		kprintf("i8042: no PS/2 controller (%s; %s)\n", p.why, fadt_hint());
+		kprintf("i8042: no PS/2 controller (%s; %s; %lu us)\n", p.why, fadt_hint(),
+			(time_ns() - t0) / NS_PER_US);
 		return;
 	}
 	if (p.found == I8042_NO_KEYBOARD) {
-		kprintf("i8042: PS/2 controller, %s (%s)\n", p.why, fadt_hint());
+		kprintf("i8042: PS/2 controller, %s (%s; %lu us)\n", p.why, fadt_hint(),
+			(time_ns() - t0) / NS_PER_US);
 		return;
 	}
 	/*
@@ -119,6 +122,6 @@ void i8042_init(void)
 		return;
 	}
 	drain();
-	kprintf("i8042: PS/2 keyboard on port 1, scan code set 2 translated to set 1, IRQ %u (%s)\n",
-		ISA_IRQ_KBD, fadt_hint());
+	kprintf("i8042: PS/2 keyboard on port 1, scan code set 2 translated to set 1, IRQ %u "
+		"(%s; %lu us)\n", ISA_IRQ_KBD, fadt_hint(), (time_ns() - t0) / NS_PER_US);
 }
