@@ -24,7 +24,11 @@
  *                                slots hold ErrorRollOver (0x01) is a
  *                                phantom state and changes nothing.
  * Both may be called from interrupt context on any CPU. The modifier
- * state is shared by all keyboards (one console).
+ * state is shared by all keyboards (one console), so a keyboard that goes
+ * away should first release what it held: kbd_boot_report(&dev, all
+ * zeros). The layer has no key repeat of its own: a PS/2 keyboard repeats
+ * make codes itself, a USB boot keyboard does not (HID 1.11 leaves
+ * typematic repeat to the host).
  *
  * The pure part (kernel/keymap.c, host-tested by tests/unit/test_keyboard.c):
  *   kbd_translate()  state + one key event -> bytes
