@@ -77,7 +77,7 @@ int fadt_has_8042(const void *fadt, size_t len);
 #define KBD_RESEND              0xFE
 #define KBD_BAT_OK              0xAA
 
-#define I8042_TIMEOUT_MS        50      /* one controller or keyboard answer */
+#define I8042_TIMEOUT_MS        500     /* one controller or keyboard answer (as long as Linux waits) */
 #define KBD_BAT_TIMEOUT_MS      1000    /* the keyboard's self-test after reset (~500 ms at most) */
 #define KBD_SEND_TRIES          3       /* a byte the keyboard asks to resend */
 #define I8042_FLUSH_MAX         64      /* stale bytes drained at start */
