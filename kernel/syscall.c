@@ -10,6 +10,7 @@
 #include <kernel/console.h>
 #include <kernel/cpu.h>
 #include <kernel/errno.h>
+#include <kernel/futex.h>
 #include <kernel/klog.h>
 #include <kernel/kmalloc.h>
 #include <kernel/pmm.h>
@@ -270,6 +271,21 @@ static int64_t sys_setpriv(const struct trap_frame *tf)
 	return proc_setpriv(current_proc(), (int)tf->rdi, (uint32_t)tf->rsi);
 }
 
+/* ------------------------------------------------------------ futexes */
+
+/* (uaddr, op, val, timeout_ns): the fourth argument comes in r10. */
+static int64_t sys_futex(const struct trap_frame *tf)
+{
+	switch (tf->rsi) {
+	case FUTEX_WAIT:
+		return futex_wait(tf->rdi, (uint32_t)tf->rdx, tf->r10);
+	case FUTEX_WAKE:
+		return futex_wake(tf->rdi, (uint32_t)tf->rdx);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ------------------------------------------------------------ the kernel log */
 
 /*
@@ -316,6 +332,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_ps] = sys_ps,                      [SYS_sysinfo] = sys_sysinfo,
 	[SYS_halt] = sys_halt,                  [SYS_reboot] = sys_reboot,
 	[SYS_setpriv] = sys_setpriv,            [SYS_dmesg] = sys_dmesg,
+	[SYS_futex] = sys_futex,
 };
 
 /* From arch/x86_64/syscall.S, interrupts on. */
