@@ -162,9 +162,15 @@ static void case_kill(const char *name, const char *timeout_ms)
 static mutex_t counter_lock = MUTEX_INITIALIZER;
 static volatile uint64_t counter;
 
+static uint32_t mutex_ready, mutex_go;
+
 static uint64_t incrementer(void *arg)
 {
 	(void)arg;
+	/* All start at once, or each would finish inside its first time slice. */
+	__atomic_fetch_add(&mutex_ready, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&mutex_go, __ATOMIC_ACQUIRE))
+		futex_wait(&mutex_go, 0, 0);
 	for (int i = 0; i < MUTEX_ROUNDS; i++) {
 		mutex_lock(&counter_lock);
 		counter = counter + 1;          /* a plain load and store: racy without the lock */
@@ -181,6 +187,10 @@ static void case_mutex(void)
 	for (int i = 0; i < MUTEX_THREADS; i++)
 		if ((tids[i] = thread_create(incrementer, NULL)) >= 0)
 			started++;
+	while (__atomic_load_n(&mutex_ready, __ATOMIC_ACQUIRE) < (uint32_t)started)
+		yield();
+	__atomic_store_n(&mutex_go, 1, __ATOMIC_RELEASE);
+	futex_wake(&mutex_go, FUTEX_WAKE_ALL);
 	for (int i = 0; i < MUTEX_THREADS; i++)
 		if (tids[i] >= 0)
 			thread_join((int)tids[i], NULL);
