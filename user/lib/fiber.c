@@ -4,8 +4,9 @@
  * Stacks. Fiber stacks are FIBER_STACK_SIZE slots carved from 1 MiB
  * chunks (CHUNK_SLOTS slots) that are mapped once and never unmapped; the
  * lowest page of each slot is unmapped as its guard, and the struct fiber
- * sits at the top. A slot that was joined goes to a free list and is the
- * next fiber's. Which fiber is running is found from the stack pointer:
+ * sits at the top. A freed slot goes to its worker's own free list (up to
+ * LOCAL_FREE_MAX, no lock: only that worker's thread touches it) or else
+ * to the shared one, and is a later fiber's. Which fiber is running is found from the stack pointer:
  * a pointer into a chunk names its slot, any other (main, thread and
  * worker stacks) means "not a fiber".
  *
@@ -53,6 +54,7 @@
 #define HASH_MUL        UINT64_C(0x9E3779B97F4A7C15)    /* 2^64 / golden ratio (Knuth) */
 #define HASH_SHIFT      58              /* 64 - log2(BUCKETS) */
 #define NOT_PINNED      (-1)
+#define LOCAL_FREE_MAX  32              /* free slots a worker keeps without a lock */
 
 _Static_assert(1ul << (64 - HASH_SHIFT) == BUCKETS, "HASH_SHIFT");
 _Static_assert(FIBER_STACK_SIZE % KESTREL_PAGE_SIZE == 0, "slots are whole pages");
@@ -84,6 +86,8 @@ struct worker {
 	enum post post;                 /* what the fiber that switched back asked for */
 	void *post_arg;
 	struct fiber *current;
+	struct fiber *free;             /* this worker's own free slots */
+	uint32_t nfree;
 	uint64_t runs, steals, sleeps;
 } __attribute__((aligned(CACHE_LINE)));
 
@@ -131,11 +135,18 @@ fiber_t *fiber_self(void)
 	return NULL;
 }
 
-static struct fiber *slot_get(void)
+/* w: the caller's worker, whose own free slots come first (NULL: a thread). */
+static struct fiber *slot_get(struct worker *w)
 {
 	struct fiber *f;
 	uintptr_t slot;
 
+	if (w && w->free) {
+		f = w->free;
+		w->free = f->next;
+		w->nfree--;
+		return f;
+	}
 	mutex_lock(&cache_lock);
 	f = free_fibers;
 	if (f) {
@@ -162,10 +173,17 @@ static struct fiber *slot_get(void)
 	return slot_fiber(slot);
 }
 
-static void fiber_put(struct fiber *f)
+/* Drops a reference; the last one frees the slot (to w's own list when it has room). */
+static void fiber_put(struct fiber *f, struct worker *w)
 {
 	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (w && w->nfree < LOCAL_FREE_MAX) {
+		f->next = w->free;
+		w->free = f;
+		w->nfree++;
+		return;
+	}
 	mutex_lock(&cache_lock);
 	f->next = free_fibers;
 	free_fibers = f;
@@ -304,7 +322,7 @@ static void finish_exit(struct worker *w, struct fiber *f)
 {
 	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
 	fwake(&f->done, FUTEX_WAKE_ALL, w);
-	fiber_put(f);
+	fiber_put(f, w);
 }
 
 /* Runs f until it switches back, then does what it asked for. */
@@ -415,7 +433,8 @@ static long create(fiber_t **out, int pinned, fiber_fn fn, void *arg)
 		return r;
 	if (pinned != NOT_PINNED && (pinned < 0 || pinned >= fiber_workers()))
 		return -EINVAL;
-	f = slot_get();
+	self = fiber_self();
+	f = slot_get(self ? &workers[self->worker] : NULL);
 	if (!f)
 		return -ENOMEM;
 	*f = (struct fiber){ .fn = fn, .arg = arg, .refs = 2, .pinned = pinned, .worker = -1 };
@@ -427,7 +446,6 @@ static long create(fiber_t **out, int pinned, fiber_fn fn, void *arg)
 				    .r12 = (uintptr_t)f, .ret = (uintptr_t)fiber_trampoline };
 	f->rsp = (uintptr_t)fr;
 	*out = f;
-	self = fiber_self();
 	make_ready(f, self ? &workers[self->worker] : NULL);
 	return 0;
 }
@@ -460,13 +478,16 @@ void fiber_main(struct fiber *f)
 
 long fiber_join(fiber_t *f, uint64_t *value)
 {
-	if (f == fiber_self())
+	struct fiber *self = fiber_self();
+
+	if (f == self)
 		return -EINVAL;
 	while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE))
 		fiber_futex_wait(&f->done, 0);
 	if (value)
 		*value = f->result;
-	fiber_put(f);
+	/* self->worker is read after the wait: a parked fiber may resume elsewhere. */
+	fiber_put(f, self ? &workers[self->worker] : NULL);
 	return 0;
 }
 
