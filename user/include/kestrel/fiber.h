@@ -45,7 +45,7 @@ long fiber_create(fiber_t **f, fiber_fn fn, void *arg);
 long fiber_create_on(fiber_t **f, int worker, fiber_fn fn, void *arg);
 /* Waits for f to end, stores fn's return value (unless value is NULL), frees f. */
 long fiber_join(fiber_t *f, uint64_t *value);
-/* Ends the calling fiber with a value for fiber_join (like returning from fn). */
+/* Ends the calling fiber with a value for fiber_join (like returning from fn); outside fibers, thread_exit. */
 __attribute__((noreturn)) void fiber_exit(uint64_t value);
 /* Lets the other ready fibers of this worker run first; a no-op outside fibers. */
 void fiber_yield(void);
