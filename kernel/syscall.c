@@ -10,6 +10,7 @@
 #include <kernel/console.h>
 #include <kernel/cpu.h>
 #include <kernel/errno.h>
+#include <kernel/futex.h>
 #include <kernel/klog.h>
 #include <kernel/kmalloc.h>
 #include <kernel/pmm.h>
@@ -297,6 +298,21 @@ static int64_t sys_setfg(const struct trap_frame *tf)
 	return proc_set_foreground(current_proc(), (int)tf->rdi);
 }
 
+/* ------------------------------------------------------------ futexes */
+
+/* (uaddr, op, val, timeout_ns): the fourth argument comes in r10. */
+static int64_t sys_futex(const struct trap_frame *tf)
+{
+	switch (tf->rsi) {
+	case FUTEX_WAIT:
+		return futex_wait(tf->rdi, (uint32_t)tf->rdx, tf->r10);
+	case FUTEX_WAKE:
+		return futex_wake(tf->rdi, (uint32_t)tf->rdx);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ------------------------------------------------------------ the kernel log */
 
 /*
@@ -344,6 +360,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_halt] = sys_halt,                  [SYS_reboot] = sys_reboot,
 	[SYS_setpriv] = sys_setpriv,            [SYS_dmesg] = sys_dmesg,
 	[SYS_setfg] = sys_setfg,
+	[SYS_futex] = sys_futex,
 };
 
 /* From arch/x86_64/syscall.S, interrupts on. */

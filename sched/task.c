@@ -125,22 +125,27 @@ int64_t kthread_join(struct task *t)
 	return status;
 }
 
-void sleep_ns(uint64_t ns)
+/*
+ * Put the current task on the sleep list until deadline_ns and mark it
+ * sleeping; the caller has interrupts off and calls schedule() next (or
+ * sleep_abort()). False, and nothing done, if its process is exiting.
+ */
+bool sleep_prepare(uint64_t deadline_ns)
 {
 	struct task *t = current_task();
-	uint64_t flags = spin_lock_irqsave(&sleep_lock);
 	struct task **pp = &sleep_list;
 
+	spin_lock(&sleep_lock);
 	/*
 	 * A process killed before this thread got here must not sleep: the
 	 * kill set exiting before it looked for sleepers under sleep_lock,
 	 * so either it finds this thread in the list or we see exiting.
 	 */
 	if (t->proc && __atomic_load_n(&t->proc->exiting, __ATOMIC_ACQUIRE)) {
-		spin_unlock_irqrestore(&sleep_lock, flags);
-		return;
+		spin_unlock(&sleep_lock);
+		return false;
 	}
-	t->wake_deadline_ns = time_ns() + ns;
+	t->wake_deadline_ns = deadline_ns;
 	while (*pp && (*pp)->wake_deadline_ns <= t->wake_deadline_ns)
 		pp = &(*pp)->wq_next;
 	t->wq_next = *pp;
@@ -149,7 +154,43 @@ void sleep_ns(uint64_t ns)
 	t->state = TASK_SLEEPING;
 	spin_unlock(&t->lock);
 	spin_unlock(&sleep_lock);
-	schedule();
+	return true;
+}
+
+/*
+ * Undo sleep_prepare() before schedule(): off the sleep list, RUNNING
+ * again. If a wake-up (deadline, kill) came first, the task is already
+ * READY on a run queue and must call schedule() to settle; returns true then.
+ */
+bool sleep_abort(void)
+{
+	struct task *t = current_task();
+	bool woken;
+
+	spin_lock(&sleep_lock);
+	for (struct task **pp = &sleep_list; *pp; pp = &(*pp)->wq_next)
+		if (*pp == t) {
+			*pp = t->wq_next;
+			break;
+		}
+	spin_lock(&t->lock);
+	woken = t->state == TASK_READY;
+	if (t->state == TASK_SLEEPING)
+		t->state = TASK_RUNNING;
+	spin_unlock(&t->lock);
+	spin_unlock(&sleep_lock);
+	return woken;
+}
+
+void sleep_ns(uint64_t ns)
+{
+	uint64_t flags = read_rflags();
+	uint64_t now = time_ns();
+
+	irq_disable();
+	/* A deadline past 2^64 ns would wrap to one in the past. */
+	if (sleep_prepare(ns > UINT64_MAX - now ? UINT64_MAX : now + ns))
+		schedule();
 	if (flags & RFLAGS_IF)
 		irq_enable();
 }

@@ -82,6 +82,13 @@ void sched_yield(void);
 void sleep_ms(uint64_t ms);
 /* End t's timed sleep now, if it is in one (a kill must not wait out a sleep). */
 bool sleep_cancel(struct task *t);
+/*
+ * The parts of a timed sleep, for waits that also sit on a queue of their
+ * own (futexes): interrupts off, sleep_prepare(deadline), queue, schedule().
+ * A kill or the deadline ends it like a sleep; sleep_abort() undoes it.
+ */
+bool sleep_prepare(uint64_t deadline_ns);
+bool sleep_abort(void);
 void sleep_ns(uint64_t ns);
 
 /* Scheduler core (sched/sched.c). */

@@ -54,7 +54,8 @@ PANIC_SMP_CPUS = 4
 STOPPED_CPU = r"^cpu (\d+) \(APIC id \d+\): stopped by the panic"
 # Suites that need more than a boot's time: test=smp tortures locks on
 # every CPU (about 11 s through our loader on a loaded 2-core TCG host).
-EXTRA_TIME = {"smp": 90.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0, "user": 240.0, "frame_faults": 120.0}
+EXTRA_TIME = {"smp": 90.0, "sched": 150.0, "mm": 60.0, "fpu": 30.0, "user": 240.0, "frame_faults": 120.0,
+              "fibers": 60.0}
 PANIC_LINE = r"^panic: "
 
 
@@ -242,6 +243,9 @@ def matrix():
     # The full 10,000-spawn churn once; the slower UEFI boot runs 1,000.
     specs += [suite_spec("user", "img", "pc", 4),
               suite_spec("user", "uefi", "q35", 2, words="churn=1000")]
+    # Futexes, user mutexes and condition variables, and M:N fibers on 4
+    # CPUs (preempted workers, stealing) and on 1 (a single worker).
+    specs += [suite_spec("fibers", "img", "pc", 4), suite_spec("fibers", "img", "pc", 1)]
     # CPU counts, the MP-table path without ACPI (SeaBIOS lists one MP
     # processor entry per socket), and x2APIC.
     specs += [suite_spec("smp", "img", "pc", n) for n in (1, 2, 3, 8, 16)]

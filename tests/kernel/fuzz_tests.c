@@ -12,6 +12,7 @@
 #include <kernel/format.h>
 #include <kernel/kernel.h>
 #include <kernel/kmalloc.h>
+#include <kernel/futex.h>
 #include <kernel/ktest.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
@@ -158,9 +159,19 @@ static const char *test_fuzz_run_queues_empty(void)
 			  sched_nr_ready(cpu));
 }
 
+/* Every futex waiter left with its thread: none may stay queued in a bucket. */
+static const char *test_fuzz_no_futex_waiter(void)
+{
+	if (futex_waiters())
+		return ktest_fail("%lu futex waiters still queued (seed %lu)", futex_waiters(),
+				  fuzz_seed);
+	return NULL;
+}
+
 KTEST_SUITE(fuzz,
 	KTEST_CASE(test_fuzz_warmup),
 	KTEST_CASE(test_fuzz_run),
 	KTEST_CASE(test_fuzz_nothing_leaked),
 	KTEST_CASE(test_fuzz_no_lock_held),
-	KTEST_CASE(test_fuzz_run_queues_empty));
+	KTEST_CASE(test_fuzz_run_queues_empty),
+	KTEST_CASE(test_fuzz_no_futex_waiter));

@@ -161,6 +161,18 @@ static long call_munmap(uintptr_t p)
 	return sys_munmap((void *)p, KESTREL_PAGE_SIZE);
 }
 
+/* The word is read under the kernel's futex lock: a bad one is -EFAULT, never a sleep. */
+static long call_futex_wait(uintptr_t p)
+{
+	return sys_futex((uint32_t *)p, FUTEX_WAIT, 0, 1);
+}
+
+/* A wake reads no memory: only addresses outside user space are bad. */
+static long call_futex_wake(uintptr_t p)
+{
+	return sys_futex((uint32_t *)p, FUTEX_WAKE, 1, 0);
+}
+
 static const struct call calls[] = {
 	{ "write", call_write, ALL_KINDS, STRADDLE_BACK },
 	{ "read", call_read, ALL_KINDS, STRADDLE_BACK },
@@ -178,6 +190,10 @@ static const struct call calls[] = {
 	{ "thread_create-stack", call_thread_stack,
 	  KIND(K_NULL) | KIND(K_KERNEL) | KIND(K_NONCANON_HIGH), 0 },
 	{ "munmap", call_munmap, KIND(K_KERNEL) | KIND(K_NONCANON_LOW) | KIND(K_NONCANON_HIGH), 0 },
+	/* A straddling word would be misaligned (-EINVAL): 4-byte words never straddle pages. */
+	{ "futex-wait", call_futex_wait, ALL_KINDS & ~KIND(K_STRADDLE), 0 },
+	{ "futex-wake", call_futex_wake,
+	  KIND(K_NULL) | KIND(K_KERNEL) | KIND(K_NONCANON_LOW) | KIND(K_NONCANON_HIGH), 0 },
 };
 
 #define CALLS   ((int)(sizeof calls / sizeof calls[0]))

@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 #include <kestrel.h>
+#include <kestrel/fiber.h>
+#include <kestrel/sync.h>
 
 #define BENCH_ROUNDS    15
 
@@ -69,6 +71,69 @@ static bool run_spawn(uint64_t n)
 	return true;
 }
 
+/*
+ * Futex ping-pong with a partner thread started once: main stores 1 and
+ * wakes, the partner sleeps while the word is 0, stores 0 and wakes, main
+ * sleeps while it is 1. One iteration is one wake+wait each way.
+ */
+static uint32_t pingpong;
+static long partner_tid = -1;
+
+static uint64_t pong(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		while (__atomic_load_n(&pingpong, __ATOMIC_ACQUIRE) == 0)
+			futex_wait(&pingpong, 0, 0);
+		__atomic_store_n(&pingpong, 0, __ATOMIC_RELEASE);
+		futex_wake(&pingpong, 1);
+	}
+	return 0;
+}
+
+static bool run_futex(uint64_t n)
+{
+	if (partner_tid < 0 && (partner_tid = thread_create(pong, NULL)) < 0)
+		return false;
+	for (uint64_t i = 0; i < n; i++) {
+		__atomic_store_n(&pingpong, 1, __ATOMIC_RELEASE);
+		if (futex_wake(&pingpong, 1) < 0)
+			return false;
+		while (__atomic_load_n(&pingpong, __ATOMIC_ACQUIRE) == 1)
+			futex_wait(&pingpong, 1, 0);
+	}
+	return true;
+}
+
+static uint64_t fiber_nop(void *arg)
+{
+	return (uintptr_t)arg;
+}
+
+/* Inside a fiber, so create, run, exit and join are all fiber operations. */
+static uint64_t fiber_driver(void *arg)
+{
+	uint64_t n = (uintptr_t)arg;
+
+	for (uint64_t i = 0; i < n; i++) {
+		fiber_t *f;
+		if (fiber_create(&f, fiber_nop, NULL) < 0 || fiber_join(f, NULL) < 0)
+			return 0;
+	}
+	return 1;
+}
+
+static bool run_fiber(uint64_t n)
+{
+	fiber_t *driver;
+	uint64_t ok = 0;
+
+	if (fiber_create(&driver, fiber_driver, (void *)(uintptr_t)n) < 0 ||
+	    fiber_join(driver, &ok) < 0)
+		return false;
+	return ok == 1;
+}
+
 static void sort_u64(uint64_t *v, int n)
 {
 	for (int i = 1; i < n; i++)
@@ -105,6 +170,9 @@ static const struct bench benches[] = {
 	{ "user yield", "call", 1000, run_yield },
 	{ "user thread create+exit+join", "thread", 20, run_thread },
 	{ "user spawn+exit+wait (hello)", "process", 4, run_spawn },
+	/* Last: these leave a sleeping partner thread and idle fiber workers behind. */
+	{ "user futex wake+wait round trip", "round trip", 200, run_futex },
+	{ "user fiber create+run+exit+join", "fiber", 1000, run_fiber },
 };
 
 int main(void)

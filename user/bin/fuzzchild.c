@@ -22,6 +22,8 @@
 #define ALLOC_MAX_SHIFT         28      /* valid-looking lengths up to 256 MiB */
 #define CONSOLE_WRITE_MAX       32
 #define RARE_ONE_IN             64
+#define FUTEX_OPS_TRIED         4       /* FUTEX_WAIT, FUTEX_WAKE and two invalid ops */
+#define FUTEX_SHORT_NS          3000000 /* futex waits: mostly short, sometimes unbounded */
 
 /* All six argument registers (docs/syscalls.md: rdi rsi rdx r10 r8 r9). */
 static long syscall6(long n, long a, long b, long c, long d, long e, long g)
@@ -111,6 +113,11 @@ static void fuzz_one(struct fuzzer *f)
 	/* Console reads block for input that never comes; a kill ends them. */
 	if (nr == SYS_read && next(f) % 16)
 		a[0] = 1 + a[0] % 8;    /* not fd 0: -EBADF */
+	/* Futex waits on a word that holds the value never end by themselves; a kill ends them. */
+	if (nr == SYS_futex && next(f) % 16) {
+		a[1] %= FUTEX_OPS_TRIED;
+		a[3] = a[3] % FUTEX_SHORT_NS + 1;
+	}
 	syscall6(nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
 	f->calls++;
 }

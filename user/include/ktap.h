@@ -15,6 +15,8 @@ void ktap_begin(const char *suite, int cases);
 /* Reports one case; the reason (printf format) is printed only when !ok. */
 bool ktap_result(bool ok, const char *name, const char *reason_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Reports a case that cannot run here as "ok N name # SKIP reason". */
+void ktap_skip(const char *name, const char *reason);
 /* Prints "# <suite>: N passed, N failed"; returns the exit status. */
 int ktap_end(void);
 

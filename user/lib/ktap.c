@@ -40,6 +40,12 @@ bool ktap_result(bool ok, const char *name, const char *reason_fmt, ...)
 	return false;
 }
 
+void ktap_skip(const char *name, const char *reason)
+{
+	ktap_done++;
+	printf(KTAP_INDENT "ok %d %s # SKIP %s\n", ktap_done, name, reason);
+}
+
 int ktap_end(void)
 {
 	/* A plan that does not match what ran is a failure of its own. */

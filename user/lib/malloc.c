@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <kestrel.h>
-#include "lock.h"
+#include <kestrel/sync.h>
 #include "umalloc.h"
 
 /* Heap corruption kills the process with this status, like abort(). */
 #define MALLOC_CORRUPT_STATUS   ABORT_STATUS
 
-static ulock_t malloc_lock = ULOCK_INIT;
+static mutex_t malloc_lock = MUTEX_INITIALIZER;
 
 void *um_sys_sbrk(intptr_t increment)
 {
@@ -42,26 +42,26 @@ void *malloc(size_t size)
 {
 	void *p;
 
-	ulock_acquire(&malloc_lock);
+	mutex_lock(&malloc_lock);
 	p = umalloc(size);
-	ulock_release(&malloc_lock);
+	mutex_unlock(&malloc_lock);
 	return p;
 }
 
 void free(void *p)
 {
-	ulock_acquire(&malloc_lock);
+	mutex_lock(&malloc_lock);
 	ufree(p);
-	ulock_release(&malloc_lock);
+	mutex_unlock(&malloc_lock);
 }
 
 void *calloc(size_t n, size_t size)
 {
 	void *p;
 
-	ulock_acquire(&malloc_lock);
+	mutex_lock(&malloc_lock);
 	p = ucalloc(n, size);
-	ulock_release(&malloc_lock);
+	mutex_unlock(&malloc_lock);
 	return p;
 }
 
@@ -69,8 +69,8 @@ void *realloc(void *p, size_t size)
 {
 	void *q;
 
-	ulock_acquire(&malloc_lock);
+	mutex_lock(&malloc_lock);
 	q = urealloc(p, size);
-	ulock_release(&malloc_lock);
+	mutex_unlock(&malloc_lock);
 	return q;
 }

@@ -31,8 +31,20 @@
 #define SYS_reboot              21      /* () -> resets the machine */
 #define SYS_setpriv             22      /* (int pid, unsigned privs) -> 0; see KESTREL_PRIV_* */
 #define SYS_dmesg               23      /* (char *buf, size_t len) -> bytes: the newest whole kernel-log lines */
-#define SYS_setfg               24      /* (int pid or 0) -> previous foreground pid (0: none); Ctrl-C on the console kills it */
-#define SYS_COUNT               25
+#define SYS_futex               24      /* (uint32_t *uaddr, int op, uint32_t val, uint64_t timeout_ns) -> see FUTEX_* */
+#define SYS_setfg               25      /* (int pid or 0) -> previous foreground pid (0: none); Ctrl-C on the console kills it */
+#define SYS_COUNT               26
+
+/*
+ * SYS_futex operations (docs/syscalls.md). FUTEX_WAIT sleeps while *uaddr
+ * == val, at most timeout_ns (relative; 0: no limit): 0 when woken,
+ * -EAGAIN (the word differs), -ETIMEDOUT, -EINTR (the process is being
+ * killed). FUTEX_WAKE wakes up to val sleepers on uaddr and returns how
+ * many. uaddr must be 4-byte aligned (-EINVAL) and in user space (-EFAULT).
+ */
+#define FUTEX_WAIT              0
+#define FUTEX_WAKE              1
+#define FUTEX_WAKE_ALL          0x7FFFFFFFu     /* val for FUTEX_WAKE: every sleeper */
 
 /* mmap prot bits */
 #define PROT_READ               0x1

@@ -46,6 +46,17 @@ static inline long kestrel_syscall3(long n, long a, long b, long c)
 	return ret;
 }
 
+/* The fourth argument goes in r10: SYSCALL overwrites rcx (docs/syscalls.md). */
+static inline long kestrel_syscall4(long n, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 static inline __attribute__((noreturn)) void sys_exit(int status)
 {
 	kestrel_syscall1(SYS_exit, status);
@@ -172,6 +183,12 @@ static inline long sys_setfg(int pid)
 static inline long sys_dmesg(char *buf, size_t len)
 {
 	return kestrel_syscall2(SYS_dmesg, (long)buf, (long)len);
+}
+
+/* op FUTEX_WAIT (timeout_ns relative, 0: none) or FUTEX_WAKE (val: how many). */
+static inline long sys_futex(uint32_t *uaddr, int op, uint32_t val, uint64_t timeout_ns)
+{
+	return kestrel_syscall4(SYS_futex, (long)uaddr, op, (long)val, (long)timeout_ns);
 }
 
 #endif
