@@ -55,18 +55,31 @@ static bool run_thread(uint64_t n)
 	return true;
 }
 
-static bool run_spawn(uint64_t n)
+static bool spawn_wait(const char *prog, const char *argv[], uint64_t n)
 {
-	const char *argv[] = { "hello", "0", NULL };
-
 	for (uint64_t i = 0; i < n; i++) {
-		long pid = spawn("hello", argv);
+		long pid = spawn(prog, argv);
 		int status;
 
 		if (pid < 0 || wait((int)pid, &status) != pid || !KESTREL_WAIT_EXITED(status))
 			return false;
 	}
 	return true;
+}
+
+static bool run_spawn(uint64_t n)
+{
+	const char *argv[] = { "hello", "0", NULL };
+
+	return spawn_wait("hello", argv, n);
+}
+
+/* true prints nothing: process creation and teardown alone. */
+static bool run_spawn_true(uint64_t n)
+{
+	const char *argv[] = { "true", NULL };
+
+	return spawn_wait("true", argv, n);
 }
 
 static void sort_u64(uint64_t *v, int n)
@@ -105,6 +118,7 @@ static const struct bench benches[] = {
 	{ "user yield", "call", 1000, run_yield },
 	{ "user thread create+exit+join", "thread", 20, run_thread },
 	{ "user spawn+exit+wait (hello)", "process", 4, run_spawn },
+	{ "user spawn+exit+wait (true)", "process", 4, run_spawn_true },
 };
 
 int main(void)
