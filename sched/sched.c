@@ -183,7 +183,7 @@ static void switch_to(struct task *prev, struct task *next)
 	cpu_set_kernel_stack(c, next->kstack_top);
 	c->kernel_rsp = next->kstack_top;
 	if (next->vs)
-		vmm_switch(next->vs);
+		vmm_activate(next->vs);
 	fpu_save(prev->fpu);
 	fpu_restore(next->fpu);
 	sched_finish_switch(context_switch(prev, next));
@@ -314,7 +314,10 @@ static void sched_adopt_boot_context(struct task *idle, uint64_t stack_top)
 	idle->cpu = c->id;
 	idle->on_cpu = true;
 	idle->kstack_top = stack_top;
-	/* Idle loads the kernel's space: a dead process's tables must not stay live. */
+	/*
+	 * Idle is a kernel task: it keeps whatever user space is loaded (lazy
+	 * TLB, see vmm_activate); vmm_destroy() evicts a dying space.
+	 */
 	idle->vs = &kernel_space;
 	fpu_init_state(idle->fpu);
 	rq->idle = idle;
@@ -328,6 +331,8 @@ static struct task idle_tasks[MAX_CPUS];
 void sched_init_cpu(void)
 {
 	struct task *idle = &idle_tasks[cpu_id()];
+
+	vmm_init_cpu();
 
 	ksnprintf(idle->name, sizeof(idle->name), "idle/%u", cpu_id());
 	sched_adopt_boot_context(idle, this_cpu()->stack_top);

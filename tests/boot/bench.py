@@ -40,10 +40,11 @@ def run_single(args):
     spec = BootSpec(name=f"bench-{args.boot}-{args.machine}-smp{args.smp}", boot=args.boot,
                     smp=args.smp, mem=args.mem, machine=args.machine, cmdline="test=bench",
                     timeout=TIMEOUT, expect_status=qemu.EXIT_PASS, ktap=False,
-                    forbid=(r"^panic: ",), checks=(has_bench_lines,))
+                    forbid=(r"^panic: ",), checks=(has_bench_lines,),
+                    extra=("-cpu", args.cpu) if args.cpu else ())
     result = harness.run_boot(spec)
     for line in result.log.splitlines():
-        if re.match(BENCH_LINE, line):
+        if re.match(BENCH_LINE, line) or line.startswith("vmm: "):
             print(line, flush=True)
     if not result.ok:
         harness.failure_report(result)
@@ -62,7 +63,7 @@ def key(name):
 def run_build(args, build):
     """Runs this script in --single mode on one build directory; (status, lines)."""
     argv = [sys.executable, __file__, "--single", "--boot", args.boot, "--machine", args.machine,
-            "--smp", str(args.smp), "--mem", args.mem]
+            "--smp", str(args.smp), "--mem", args.mem] + (["--cpu", args.cpu] if args.cpu else [])
     env = dict(os.environ, KESTREL_BUILD=str(Path(build).resolve()))
     out = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True)
     return out.returncode, out.stdout.splitlines()
@@ -105,6 +106,7 @@ def main():
     p.add_argument("--machine", choices=qemu.MACHINES, default="pc")
     p.add_argument("--smp", type=int, default=4)
     p.add_argument("--mem", default="512M")
+    p.add_argument("--cpu", help="QEMU -cpu model (e.g. max: PCID, INVPCID, ERMS under TCG)")
     p.add_argument("--release-build", metavar="DIR",
                    help="also measure this build (make release) and print it first")
     p.add_argument("--debug-build", metavar="DIR", default=str(qemu.BUILD),
