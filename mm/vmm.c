@@ -28,6 +28,12 @@
 #define PTE_PCD         (1ull << 4)
 #define PTE_PS          (1ull << 7)     /* 2 MiB (PD) or 1 GiB (PDPT) page */
 #define PTE_G           (1ull << 8)
+/*
+ * Software: a not-present leaf reserved for a zero page on first touch;
+ * with P clear the CPU ignores every other bit (SDM vol. 3, 4.5.4, figure
+ * 4-11), so the entry keeps the rights the page will get.
+ */
+#define PTE_DEMAND      (1ull << 9)
 #define PTE_NX          (1ull << 63)
 #define PTE_ADDR        0x000FFFFFFFFFF000ull
 #define PT_ENTRIES      512
@@ -80,11 +86,7 @@ static unsigned int pt_index(uint64_t va, int level)
 
 static uint64_t alloc_table(void)
 {
-	uint64_t pa = pmm_alloc_frame();
-
-	if (pa)
-		memset(phys_to_virt(pa), 0, PAGE_SIZE);
-	return pa;
+	return pmm_alloc_zeroed_frame();
 }
 
 static uint64_t leaf_bits(unsigned int flags)
@@ -336,8 +338,12 @@ static bool range_ok(uint64_t va, uint64_t npages)
 	return end <= USER_SPACE_END || va >= DIRECT_MAP_BASE;
 }
 
-/* Caller holds vs->lock. frames, when not NULL, gets each unmapped page's frame. */
-static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
+/*
+ * Caller holds vs->lock. frames, when not NULL, gets each unmapped page's
+ * frame; demand-zero reservations are cleared too, counted in *demand.
+ */
+static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			     uint64_t *demand)
 {
 	uint64_t n = 0;
 
@@ -348,6 +354,10 @@ static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, 
 				frames[n] = *pte & PTE_ADDR;
 			*pte = 0;
 			n++;
+		} else if (pte && (*pte & PTE_DEMAND)) {
+			*pte = 0;
+			if (demand)
+				(*demand)++;
 		}
 	}
 	return n;
@@ -363,7 +373,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	lflags = spin_lock_irqsave(&vs->lock);
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
-		if (pte && (*pte & PTE_P)) {
+		if (pte && (*pte & (PTE_P | PTE_DEMAND))) {
 			rc = -EEXIST;
 			goto out;
 		}
@@ -371,7 +381,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			if (unmap_locked(vs, va, i, NULL)) {    /* roll back what this call mapped */
+			if (unmap_locked(vs, va, i, NULL, NULL)) {      /* roll back what this call mapped */
 				invalidate(vs, va, i);
 				targets = tlb_changed(vs);
 			}
@@ -388,14 +398,20 @@ out:
 
 uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
 {
-	uint64_t lflags, n;
+	return vmm_unmap_range(vs, va, npages, frames, NULL);
+}
 
+uint64_t vmm_unmap_range(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			 uint64_t *demand)
+{
+	uint64_t lflags, n, targets = 0;
+
+	if (demand)
+		*demand = 0;
 	if (!range_ok(va, npages))
 		return 0;
-	uint64_t targets = 0;
-
 	lflags = spin_lock_irqsave(&vs->lock);
-	n = unmap_locked(vs, va, npages, frames);
+	n = unmap_locked(vs, va, npages, frames, demand);
 	if (n) {
 		invalidate(vs, va, npages);
 		targets = tlb_changed(vs);
@@ -433,6 +449,80 @@ int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int 
 	}
 	spin_unlock_irqrestore(&vs->lock, lflags);
 	shootdown(vs, va, npages, targets);
+	return rc;
+}
+
+int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags)
+{
+	uint64_t lflags, bits = (leaf_bits(flags) & ~PTE_P) | PTE_DEMAND;
+	int rc = 0;
+
+	if (!range_ok(va, npages) || va >= USER_SPACE_END || !(flags & VM_USER))
+		return -EINVAL;
+	lflags = spin_lock_irqsave(&vs->lock);
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+		if (pte && (*pte & (PTE_P | PTE_DEMAND))) {
+			rc = -EEXIST;
+			goto out;
+		}
+	}
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
+		if (!pte) {
+			unmap_locked(vs, va, i, NULL, NULL);    /* nothing was present: no flush */
+			rc = -ENOMEM;
+			goto out;
+		}
+		*pte = bits;
+	}
+out:
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return rc;
+}
+
+/* The leaf for va if it holds a demand-zero reservation, else NULL. Caller holds vs->lock. */
+static uint64_t *demand_pte(struct vm_space *vs, uint64_t va)
+{
+	uint64_t *pte = walk(vs, va, false);
+
+	return pte && (*pte & (PTE_P | PTE_DEMAND)) == PTE_DEMAND ? pte : NULL;
+}
+
+int vmm_fault_demand(struct vm_space *vs, uint64_t va)
+{
+	uint64_t lflags, pa, *pte;
+	bool reserved, present;
+	int rc = 0;
+
+	va &= PAGE_MASK;
+	if (va >= USER_SPACE_END)
+		return 0;
+	lflags = spin_lock_irqsave(&vs->lock);
+	reserved = demand_pte(vs, va) != NULL;
+	pte = walk(vs, va, false);
+	present = pte && (*pte & PTE_P);
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (present)
+		return VMM_FAULT_RETRY;         /* another thread of the space got there first */
+	if (!reserved)
+		return 0;
+	pa = pmm_alloc_zeroed_frame();
+	if (!pa)
+		return -ENOMEM;
+	lflags = spin_lock_irqsave(&vs->lock);
+	pte = demand_pte(vs, va);
+	if (pte) {
+		*pte = pa | (*pte & ~PTE_DEMAND) | PTE_P;
+		pa = 0;
+		rc = VMM_FAULT_MAPPED;
+	} else {
+		pte = walk(vs, va, false);
+		rc = pte && (*pte & PTE_P) ? VMM_FAULT_RETRY : 0;       /* raced with a fault or unmap */
+	}
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (pa)
+		pmm_free_frame(pa);
 	return rc;
 }
 

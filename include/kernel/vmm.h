@@ -53,6 +53,23 @@ uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages);
  * no CPU can still reach them through its TLB.
  */
 uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames);
+/* The same, also clearing demand-zero reservations; *demand gets how many. */
+uint64_t vmm_unmap_range(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			 uint64_t *demand);
+/*
+ * Reserve npages user pages (flags must have VM_USER): no frame now, a
+ * zeroed one on first touch (vmm_fault_demand). -EEXIST if any page is
+ * mapped or reserved, -ENOMEM for page tables; nothing changes on error.
+ */
+int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
+/*
+ * A not-present fault at va: VMM_FAULT_MAPPED when va was reserved and now
+ * has its zeroed frame, VMM_FAULT_RETRY when it is present already
+ * (another CPU faulted it in), 0 when it is neither, -ENOMEM.
+ */
+#define VMM_FAULT_MAPPED        1
+#define VMM_FAULT_RETRY         2
+int vmm_fault_demand(struct vm_space *vs, uint64_t va);
 /* Change the flags of npages mapped pages; -ENOENT if any is not mapped. */
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
 /* Physical address for va (any page size); false if unmapped. *flags gets VM_* bits. */
