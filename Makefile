@@ -4,7 +4,9 @@
 #   make run        boot in QEMU (-smp 4); BOOT=img (default), iso or uefi
 #   make debug      QEMU stopped at reset + gdb stopping at kernel_main
 #   make test       host unit tests + QEMU boot tests
-#   make bench      in-guest benchmarks (guest TSC cycles, medians)
+#   make bench      in-guest benchmarks (guest TSC cycles, medians) of a release
+#                   build (build/release, debug checks off) beside the debug build
+#   make release    that release build alone: build/release/kestrel.{elf,img}
 #   make fuzz       random system calls, then the kernel's own checks [FUZZ_SECONDS= FUZZ_SEED=]
 #   make usb DEV=/dev/sdX [YES=1] [IMAGE=build/kestrel.iso]
 #   make clean
@@ -30,8 +32,13 @@ COMMON  := -std=gnu11 -ffreestanding -fno-pic -fno-stack-protector -nostdlib \
            -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
            -fno-tree-loop-distribute-patterns \
            -Iinclude $(WARN) -MMD -MP
+# KDEBUG=1 (default): the kernel's debug checks, KMALLOC_DEBUG (red zones,
+# poison) and LOCK_DEBUG (owner, lock order, spin timeouts). `make release`
+# builds the same sources with KDEBUG=0 into build/release.
+KDEBUG  ?= 1
 KCFLAGS := $(COMMON) -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
-           -O2 -g -DKESTREL_VERSION='"$(KESTREL_VERSION)"' -DGIT_REV='"$(GIT_REV)"'
+           -O2 -g -DKESTREL_VERSION='"$(KESTREL_VERSION)"' -DGIT_REV='"$(GIT_REV)"' \
+           -DKMALLOC_DEBUG=$(KDEBUG) -DLOCK_DEBUG=$(KDEBUG)
 KASFLAGS := -m64 -Iinclude -g -D__ASSEMBLER__ -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
             --build-id=none -T linker.ld
@@ -291,8 +298,13 @@ debug: setup all
 test: setup all unit
 	$(Q)$(PYTHON) tests/run_all.py
 
-bench: setup all
-	$(Q)$(PYTHON) tests/boot/bench.py
+# The release kernel: same sources, debug checks off, its own object tree.
+RELEASE_B := $(B)/release
+release:
+	$(Q)$(MAKE) --no-print-directory B=$(RELEASE_B) KDEBUG=0 $(RELEASE_B)/kestrel.img
+
+bench: setup all release
+	$(Q)$(PYTHON) tests/boot/bench.py --release-build $(RELEASE_B) --debug-build $(B)
 
 soak: setup all
 	$(Q)$(PYTHON) tests/boot/soak.py
@@ -308,7 +320,8 @@ usb: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit setup run debug test bench soak fuzz usb clean
+.PHONY: all unit setup run debug test release bench soak fuzz usb clean
 .DELETE_ON_ERROR:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/release has its own objects and dependency files (make release).
+-include $(shell find $(B) -path $(B)/release -prune -o -name '*.d' -print 2>/dev/null)

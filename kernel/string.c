@@ -1,13 +1,49 @@
 /* Freestanding string and memory functions; GCC also emits calls to the mem* ones. */
+#include <stdint.h>
 #include <kernel/string.h>
+
+/*
+ * On x86-64 the bulk of memcpy/memset is REP MOVSQ/STOSQ, eight bytes per
+ * iteration, then REP MOVSB/STOSB for the tail (SDM vol. 1, 7.3.9.3 and
+ * vol. 2B, REP): fast string operations on every x86-64 CPU, faster still
+ * with ERMS, and eight times fewer iterations than bytes under QEMU's TCG.
+ * The direction flag is clear at every C call (SysV AMD64 ABI 3.2.1). The
+ * 32-bit stage 2 loader keeps the byte loops (it copies little).
+ */
+#if defined(__x86_64__)
+static inline void copy_forward(unsigned char *d, const unsigned char *s, size_t n)
+{
+	size_t q = n / 8, r = n % 8;
+
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(r) : : "memory");
+}
+
+static inline void fill(unsigned char *d, unsigned char c, size_t n)
+{
+	uint64_t pattern = 0x0101010101010101ull * c;
+	size_t q = n / 8, r = n % 8;
+
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
+}
+#else
+static inline void copy_forward(unsigned char *d, const unsigned char *s, size_t n)
+{
+	while (n--)
+		*d++ = *s++;
+}
+
+static inline void fill(unsigned char *d, unsigned char c, size_t n)
+{
+	while (n--)
+		*d++ = c;
+}
+#endif
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	while (n--)
-		*d++ = *s++;
+	copy_forward(dst, src, n);
 	return dst;
 }
 
@@ -16,9 +52,9 @@ void *memmove(void *dst, const void *src, size_t n)
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
-	if (d < s) {
-		while (n--)
-			*d++ = *s++;
+	/* Forward is right unless d lies inside [s, s + n). */
+	if (d < s || (uintptr_t)d - (uintptr_t)s >= n) {
+		copy_forward(d, s, n);
 	} else if (d > s) {
 		while (n--)
 			d[n] = s[n];
@@ -28,10 +64,7 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
-
-	while (n--)
-		*d++ = (unsigned char)c;
+	fill(dst, (unsigned char)c, n);
 	return dst;
 }
 

@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <arch/mmu.h>
+#include <arch/x86.h>
 #include <kernel/buddy.h>
 #include <kernel/errno.h>
 #include <kernel/panic.h>
@@ -15,6 +16,7 @@
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/string.h>
+#include <kernel/time.h>
 
 #define LOW_MEMORY_END          0x100000ull     /* first MiB: BDA, EBDA, ROMs */
 #define TRAMPOLINE_MIN          0x1000ull       /* not page 0 (real-mode IVT) */
@@ -204,18 +206,132 @@ static uint64_t zone_alloc(int z, unsigned int order)
 	return pfn < 0 ? 0 : (uint64_t)pfn * PMM_FRAME_SIZE;
 }
 
+/*
+ * Frames zeroed ahead of time by idle CPUs (sched_idle_loop ->
+ * pmm_zero_pool_refill): pmm_alloc_zeroed_frame() takes them first, any
+ * other allocation only when the buddy zones are empty. They count as
+ * free. A frame being zeroed is `zero_pending`: still free, in nobody's
+ * hands; an allocation that finds nothing else waits for it.
+ */
+#define ZERO_POOL_MAX           64              /* 256 KiB */
+#define ZERO_POOL_MIN_FREE      1024            /* refill only while the zones have this many */
+#define ZERO_WAIT_MS            1000            /* a zeroing takes microseconds */
+/* Guarded by pmm_lock (read racily by pmm_zero_pool_wants): */
+static uint64_t zero_pool[ZERO_POOL_MAX];
+static uint32_t zero_pool_n, zero_pending;
+static uint64_t zero_pool_hits, zero_pool_fills;
+/* Set when a refill found the zones low, cleared by the next free: idle CPUs halt meanwhile. */
+static volatile bool zero_pool_blocked;
+
+static uint64_t zones_free(void)
+{
+	uint64_t n = 0;
+
+	for (int z = 0; z < NR_ZONES; z++)
+		if (zone_ready[z])
+			n += buddy_free_frames(&zones[z]);
+	return n;
+}
+
 uint64_t pmm_alloc_frames(unsigned int order)
 {
-	uint64_t flags = spin_lock_irqsave(&pmm_lock);
-	uint64_t pa = 0;
+	uint64_t start = 0;
 
-	/* Prefer high memory: low frames are scarcer and some users need them. */
-	if (high_enabled)
-		pa = zone_alloc(ZONE_HIGH, order);
-	if (!pa)
-		pa = zone_alloc(ZONE_LOW, order);
+	for (;;) {
+		uint64_t flags = spin_lock_irqsave(&pmm_lock);
+		uint64_t pa = 0;
+		bool pending;
+
+		/* Prefer high memory: low frames are scarcer and some users need them. */
+		if (high_enabled)
+			pa = zone_alloc(ZONE_HIGH, order);
+		if (!pa)
+			pa = zone_alloc(ZONE_LOW, order);
+		if (!pa && order == 0 && zero_pool_n)
+			pa = zero_pool[--zero_pool_n];
+		pending = !pa && order == 0 && zero_pending;
+		spin_unlock_irqrestore(&pmm_lock, flags);
+		if (!pending)
+			return pa;
+		/* The last free frames are being zeroed on an idle CPU: wait for them. */
+		if (!start)
+			start = rdtsc();
+		else if (cycles_to_ns(rdtsc() - start) / NS_PER_MS > ZERO_WAIT_MS)
+			return 0;
+		cpu_relax();
+	}
+}
+
+uint64_t pmm_alloc_zeroed_frame(void)
+{
+	uint64_t flags = spin_lock_irqsave(&pmm_lock), pa = 0;
+
+	if (zero_pool_n) {
+		pa = zero_pool[--zero_pool_n];
+		zero_pool_hits++;
+	}
 	spin_unlock_irqrestore(&pmm_lock, flags);
+	if (pa)
+		return pa;
+	pa = pmm_alloc_frame();
+	if (pa)
+		memset(phys_to_virt(pa), 0, PMM_FRAME_SIZE);
 	return pa;
+}
+
+bool pmm_zero_pool_wants(void)
+{
+	return !zero_pool_blocked && __atomic_load_n(&zero_pool_n, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&zero_pending, __ATOMIC_RELAXED) < ZERO_POOL_MAX;
+}
+
+bool pmm_zero_pool_refill(void)
+{
+	uint64_t flags = spin_lock_irqsave(&pmm_lock), pa = 0;
+
+	if (zero_pool_n + zero_pending < ZERO_POOL_MAX && zones_free() > ZERO_POOL_MIN_FREE) {
+		if (high_enabled)
+			pa = zone_alloc(ZONE_HIGH, 0);
+		if (!pa)
+			pa = zone_alloc(ZONE_LOW, 0);
+		if (pa)
+			zero_pending++;
+	}
+	if (!pa && zones_free() <= ZERO_POOL_MIN_FREE)
+		zero_pool_blocked = true;
+	spin_unlock_irqrestore(&pmm_lock, flags);
+	if (!pa)
+		return false;
+	memset(phys_to_virt(pa), 0, PMM_FRAME_SIZE);
+	flags = spin_lock_irqsave(&pmm_lock);
+	zero_pending--;
+	zero_pool[zero_pool_n++] = pa;
+	zero_pool_fills++;
+	spin_unlock_irqrestore(&pmm_lock, flags);
+	return true;
+}
+
+void pmm_zero_pool_stats(uint64_t *pooled, uint64_t *hits, uint64_t *fills)
+{
+	uint64_t flags = spin_lock_irqsave(&pmm_lock);
+
+	*pooled = zero_pool_n;
+	*hits = zero_pool_hits;
+	*fills = zero_pool_fills;
+	spin_unlock_irqrestore(&pmm_lock, flags);
+}
+
+void pmm_zero_pool_drain(void)
+{
+	for (;;) {
+		uint64_t flags = spin_lock_irqsave(&pmm_lock), pa = 0;
+		if (zero_pool_n)
+			pa = zero_pool[--zero_pool_n];
+		spin_unlock_irqrestore(&pmm_lock, flags);
+		if (!pa)
+			return;
+		pmm_free_frame(pa);
+	}
 }
 
 uint64_t pmm_alloc_frames_low(unsigned int order)
@@ -256,6 +372,7 @@ void pmm_free_frames(uint64_t pa, unsigned int order)
 		      __builtin_return_address(0));
 	flags = spin_lock_irqsave(&pmm_lock);
 	rc = zone_ready[z] ? buddy_free_checked(&zones[z], pa / PMM_FRAME_SIZE, order) : -ERANGE;
+	zero_pool_blocked = false;
 	spin_unlock_irqrestore(&pmm_lock, flags);
 	if (rc < 0)
 		panic("pmm_free_frames(0x%lx, order %u): %s, from %pS", pa, order,
@@ -270,11 +387,8 @@ void pmm_free_frame(uint64_t pa)
 uint64_t pmm_free_count(void)
 {
 	uint64_t flags = spin_lock_irqsave(&pmm_lock);
-	uint64_t n = 0;
+	uint64_t n = zones_free() + zero_pool_n + zero_pending;
 
-	for (int z = 0; z < NR_ZONES; z++)
-		if (zone_ready[z])
-			n += buddy_free_frames(&zones[z]);
 	spin_unlock_irqrestore(&pmm_lock, flags);
 	return n;
 }

@@ -10,11 +10,13 @@
 #include <arch/msr.h>
 #include <arch/stack.h>
 #include <arch/x86.h>
+#include <kernel/cpu.h>
 #include <kernel/errno.h>
 #include <kernel/kmalloc.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/vmm.h>
 
@@ -27,6 +29,12 @@
 #define PTE_PS          (1ull << 7)     /* 2 MiB (PD) or 1 GiB (PDPT) page */
 #define PTE_PAT_4K      (1ull << 7)     /* in a 4 KiB PTE: PAT index bit 2 (SDM 11.12.3) */
 #define PTE_G           (1ull << 8)
+/*
+ * Software: a not-present leaf reserved for a zero page on first touch;
+ * with P clear the CPU ignores every other bit (SDM vol. 3, 4.5.4, figure
+ * 4-11), so the entry keeps the rights the page will get.
+ */
+#define PTE_DEMAND      (1ull << 9)
 #define PTE_NX          (1ull << 63)
 #define PTE_ADDR        0x000FFFFFFFFFF000ull
 #define PT_ENTRIES      512
@@ -79,11 +87,7 @@ static unsigned int pt_index(uint64_t va, int level)
 
 static uint64_t alloc_table(void)
 {
-	uint64_t pa = pmm_alloc_frame();
-
-	if (pa)
-		memset(phys_to_virt(pa), 0, PAGE_SIZE);
-	return pa;
+	return pmm_alloc_zeroed_frame();
 }
 
 static uint64_t leaf_bits(unsigned int flags)
@@ -132,22 +136,200 @@ static uint64_t *walk(struct vm_space *vs, uint64_t va, bool create)
 	return &table[pt_index(va, 1)];
 }
 
-/* This CPU's TLB; caller holds vs->lock. */
+/* ------------------------------------------------------------ TLB state */
+
+/*
+ * Which CPUs must flush after a change (SDM vol. 3, 4.10): vs->cpus says
+ * who has a space in CR3; a CPU running a kernel task on it (lazy) is
+ * skipped and catches up through vs->tlb_gen when a task of the space
+ * runs there again. With PCIDs each CPU keeps TLB_SLOTS spaces tagged
+ * (PCID = slot + 1; 0 is kernel_space), each with the tlb_gen its entries
+ * are good for, so a switch back to an unchanged space keeps its entries
+ * (CR3 written with CR3_NOFLUSH).
+ */
+#define CR3_NOFLUSH     (1ull << 63)    /* with CR4.PCIDE: keep the PCID's entries (SDM 4.10.4.1) */
+#define TLB_SLOTS       6               /* PCIDs 1..6 on each CPU */
+
+_Static_assert(MAX_CPUS <= 64, "vm_space.cpus is one 64-bit mask");
+
+struct tlb_slot {
+	uint64_t space_id;              /* 0: free (kernel_space has id 0 and no slot) */
+	uint64_t gen;                   /* the space's tlb_gen these entries are good for */
+};
+
+/* Owned by its CPU, touched with interrupts off; `lazy` is read by others. */
+struct tlb_cpu {
+	struct vm_space *loaded;        /* in CR3; NULL: kernel_space */
+	volatile bool lazy;             /* a kernel task runs on `loaded` */
+	uint32_t cur;                   /* slot of `loaded` (always 0 without PCIDs) */
+	uint32_t victim;                /* next slot to reuse, round robin */
+	struct tlb_slot slot[TLB_SLOTS];
+	uint64_t cr3_writes;
+};
+
+static struct tlb_cpu tlb_cpus[MAX_CPUS];
+static bool pcid_on;                    /* decided on the boot CPU in vmm_init() */
+static volatile uint64_t next_space_id = 1;
+
+bool vmm_pcid_enabled(void)
+{
+	return pcid_on;
+}
+
+uint64_t vmm_cr3_writes(uint32_t cpu)
+{
+	return tlb_cpus[cpu].cr3_writes;
+}
+
+struct vm_space *vmm_loaded(uint32_t cpu)
+{
+	struct vm_space *vs = __atomic_load_n(&tlb_cpus[cpu].loaded, __ATOMIC_ACQUIRE);
+
+	return vs ? vs : &kernel_space;
+}
+
+void vmm_init_cpu(void)
+{
+	if (pcid_on && !(read_cr4() & CR4_PCIDE))
+		write_cr4(read_cr4() | CR4_PCIDE);      /* CR3[11:0] is 0 here: kernel_space */
+}
+
+static void load_cr3(struct tlb_cpu *t, struct vm_space *vs, uint32_t slot, bool keep)
+{
+	uint64_t cr3 = vs->pml4;
+
+	if (pcid_on)
+		cr3 |= (slot + 1) | (keep ? CR3_NOFLUSH : 0);
+	write_cr3(cr3);
+	t->cr3_writes++;
+}
+
+void vmm_activate(struct vm_space *vs)
+{
+	uint32_t me = cpu_id();
+	uint64_t bit = 1ull << me, gen;
+	struct tlb_cpu *t = &tlb_cpus[me];
+	struct vm_space *prev = t->loaded ? t->loaded : &kernel_space;
+	uint32_t s = 0;
+	bool keep = false;
+
+	if (vs == &kernel_space) {
+		/* Kernel tasks never touch user addresses: stay on the user space. */
+		if (prev != &kernel_space)
+			__atomic_store_n(&t->lazy, true, __ATOMIC_RELAXED);
+		return;
+	}
+	/*
+	 * Announce ourselves, then read the generation: a CPU changing vs
+	 * bumps tlb_gen, then reads cpus and lazy. Either it sees us (and
+	 * interrupts us) or we see its bump (and flush).
+	 */
+	if (prev != vs)
+		__atomic_fetch_or(&vs->cpus, bit, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->lazy, false, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	gen = __atomic_load_n(&vs->tlb_gen, __ATOMIC_ACQUIRE);
+	if (prev == vs) {
+		/* Back from lazy mode: flush if vs changed while we skipped shootdowns. */
+		if (t->slot[t->cur].gen != gen) {
+			t->slot[t->cur].gen = gen;
+			load_cr3(t, vs, t->cur, false);
+		}
+		return;
+	}
+	if (pcid_on) {
+		for (s = 0; s < TLB_SLOTS; s++)
+			if (t->slot[s].space_id == vs->id)
+				break;
+		if (s < TLB_SLOTS) {
+			keep = t->slot[s].gen == gen;
+		} else {
+			s = t->victim;
+			t->victim = (s + 1) % TLB_SLOTS;
+		}
+	}
+	t->slot[s] = (struct tlb_slot){ vs->id, gen };
+	t->cur = s;
+	t->loaded = vs;
+	load_cr3(t, vs, s, keep);
+	if (prev != &kernel_space)
+		__atomic_fetch_and(&prev->cpus, ~bit, __ATOMIC_SEQ_CST);
+}
+
+/* Whether this CPU's CR3 holds vs. Interrupts off. */
+static bool loaded_here(struct vm_space *vs)
+{
+	return (read_cr3() & PTE_ADDR) == vs->pml4;
+}
+
+/* This CPU's TLB; caller holds vs->lock (interrupts off). */
 static void invalidate(struct vm_space *vs, uint64_t va, uint64_t npages)
 {
-	if (vs == &kernel_space || (read_cr3() & PTE_ADDR) == vs->pml4)
+	if (vs == &kernel_space || loaded_here(vs))
 		for (uint64_t i = 0; i < npages; i++)
 			invlpg(va + i * PAGE_SIZE);
+}
+
+/*
+ * After a change to vs and invalidate(), still under vs->lock on the same
+ * CPU: bump the generation and return the other CPUs that must flush.
+ */
+static uint64_t tlb_changed(struct vm_space *vs)
+{
+	uint32_t me = cpu_id();
+	uint64_t targets, old;
+
+	if (vs == &kernel_space) {
+		targets = 0;
+		for (uint32_t c = 0; c < ncpus; c++)
+			if (cpus[c].online)
+				targets |= 1ull << c;
+		return targets & ~(1ull << me);
+	}
+	old = __atomic_fetch_add(&vs->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	/* This CPU just flushed the range: its entries for vs stay good. */
+	struct tlb_cpu *t = &tlb_cpus[me];
+	if (t->loaded == vs && t->slot[t->cur].gen == old)
+		t->slot[t->cur].gen = old + 1;
+	targets = __atomic_load_n(&vs->cpus, __ATOMIC_SEQ_CST) & ~(1ull << me);
+	for (uint32_t c = 0; c < MAX_CPUS; c++)
+		if ((targets & (1ull << c)) && __atomic_load_n(&tlb_cpus[c].lazy, __ATOMIC_SEQ_CST))
+			targets &= ~(1ull << c);
+	return targets;
 }
 
 /*
  * The other CPUs' TLBs. Called after vs->lock is dropped: the targets must
  * be able to take interrupts, and one may be spinning for this very lock.
  */
-static void shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
+static void shootdown(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t targets)
 {
-	if (shootdown_hook)
-		shootdown_hook(vs, va, npages);
+	if (shootdown_hook && targets)
+		shootdown_hook(vs, va, npages, targets);
+}
+
+/* An IPI target: leave vs if it is loaded here (it is being destroyed). */
+static void evict_here(void *arg)
+{
+	struct vm_space *vs = arg;
+	uint64_t flags = read_rflags();
+	uint32_t me;
+	struct tlb_cpu *t;
+
+	irq_disable();
+	me = cpu_id();
+	t = &tlb_cpus[me];
+	if (t->loaded == vs) {
+		write_cr3(kernel_space.pml4);   /* PCID 0 */
+		t->cr3_writes++;
+		t->loaded = NULL;
+		t->lazy = false;
+		__atomic_fetch_and(&vs->cpus, ~(1ull << me), __ATOMIC_SEQ_CST);
+	} else if (loaded_here(vs)) {
+		write_cr3(kernel_space.pml4);   /* vmm_switch() users (AP start-up) */
+	}
+	if (flags & RFLAGS_IF)
+		irq_enable();
 }
 
 static bool range_ok(uint64_t va, uint64_t npages)
@@ -160,8 +342,12 @@ static bool range_ok(uint64_t va, uint64_t npages)
 	return end <= USER_SPACE_END || va >= DIRECT_MAP_BASE;
 }
 
-/* Caller holds vs->lock. frames, when not NULL, gets each unmapped page's frame. */
-static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
+/*
+ * Caller holds vs->lock. frames, when not NULL, gets each unmapped page's
+ * frame; demand-zero reservations are cleared too, counted in *demand.
+ */
+static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			     uint64_t *demand)
 {
 	uint64_t n = 0;
 
@@ -172,6 +358,10 @@ static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, 
 				frames[n] = *pte & PTE_ADDR;
 			*pte = 0;
 			n++;
+		} else if (pte && (*pte & PTE_DEMAND)) {
+			*pte = 0;
+			if (demand)
+				(*demand)++;
 		}
 	}
 	return n;
@@ -179,7 +369,7 @@ static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, 
 
 int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags)
 {
-	uint64_t lflags, bits = leaf_bits(flags);
+	uint64_t lflags, bits = leaf_bits(flags), targets = 0;
 	int rc = 0;
 
 	if (!range_ok(va, npages) || (pa & ~PAGE_MASK))
@@ -187,7 +377,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	lflags = spin_lock_irqsave(&vs->lock);
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
-		if (pte && (*pte & PTE_P)) {
+		if (pte && (*pte & (PTE_P | PTE_DEMAND))) {
 			rc = -EEXIST;
 			goto out;
 		}
@@ -195,8 +385,10 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			unmap_locked(vs, va, i, NULL);  /* roll back what this call mapped */
-			invalidate(vs, va, i);
+			if (unmap_locked(vs, va, i, NULL, NULL)) {      /* roll back what this call mapped */
+				invalidate(vs, va, i);
+				targets = tlb_changed(vs);
+			}
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -204,21 +396,32 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	}
 out:
 	spin_unlock_irqrestore(&vs->lock, lflags);
+	shootdown(vs, va, npages, targets);
 	return rc;
 }
 
 uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames)
 {
-	uint64_t lflags, n;
+	return vmm_unmap_range(vs, va, npages, frames, NULL);
+}
 
+uint64_t vmm_unmap_range(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			 uint64_t *demand)
+{
+	uint64_t lflags, n, targets = 0;
+
+	if (demand)
+		*demand = 0;
 	if (!range_ok(va, npages))
 		return 0;
 	lflags = spin_lock_irqsave(&vs->lock);
-	n = unmap_locked(vs, va, npages, frames);
-	invalidate(vs, va, npages);
+	n = unmap_locked(vs, va, npages, frames, demand);
+	if (n) {
+		invalidate(vs, va, npages);
+		targets = tlb_changed(vs);
+	}
 	spin_unlock_irqrestore(&vs->lock, lflags);
-	if (n)
-		shootdown(vs, va, npages);
+	shootdown(vs, va, npages, targets);
 	return n;
 }
 
@@ -229,7 +432,7 @@ uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
 
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags)
 {
-	uint64_t lflags, bits = leaf_bits(flags);
+	uint64_t lflags, bits = leaf_bits(flags), targets = 0;
 	int rc = 0;
 
 	if (!range_ok(va, npages))
@@ -246,10 +449,84 @@ int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int 
 			*pte = (*pte & PTE_ADDR) | bits;
 		}
 		invalidate(vs, va, npages);
+		targets = tlb_changed(vs);
 	}
 	spin_unlock_irqrestore(&vs->lock, lflags);
-	if (rc == 0)
-		shootdown(vs, va, npages);
+	shootdown(vs, va, npages, targets);
+	return rc;
+}
+
+int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags)
+{
+	uint64_t lflags, bits = (leaf_bits(flags) & ~PTE_P) | PTE_DEMAND;
+	int rc = 0;
+
+	if (!range_ok(va, npages) || va >= USER_SPACE_END || !(flags & VM_USER))
+		return -EINVAL;
+	lflags = spin_lock_irqsave(&vs->lock);
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
+		if (pte && (*pte & (PTE_P | PTE_DEMAND))) {
+			rc = -EEXIST;
+			goto out;
+		}
+	}
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
+		if (!pte) {
+			unmap_locked(vs, va, i, NULL, NULL);    /* nothing was present: no flush */
+			rc = -ENOMEM;
+			goto out;
+		}
+		*pte = bits;
+	}
+out:
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return rc;
+}
+
+/* The leaf for va if it holds a demand-zero reservation, else NULL. Caller holds vs->lock. */
+static uint64_t *demand_pte(struct vm_space *vs, uint64_t va)
+{
+	uint64_t *pte = walk(vs, va, false);
+
+	return pte && (*pte & (PTE_P | PTE_DEMAND)) == PTE_DEMAND ? pte : NULL;
+}
+
+int vmm_fault_demand(struct vm_space *vs, uint64_t va)
+{
+	uint64_t lflags, pa, *pte;
+	bool reserved, present;
+	int rc = 0;
+
+	va &= PAGE_MASK;
+	if (va >= USER_SPACE_END)
+		return 0;
+	lflags = spin_lock_irqsave(&vs->lock);
+	reserved = demand_pte(vs, va) != NULL;
+	pte = walk(vs, va, false);
+	present = pte && (*pte & PTE_P);
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (present)
+		return VMM_FAULT_RETRY;         /* another thread of the space got there first */
+	if (!reserved)
+		return 0;
+	pa = pmm_alloc_zeroed_frame();
+	if (!pa)
+		return -ENOMEM;
+	lflags = spin_lock_irqsave(&vs->lock);
+	pte = demand_pte(vs, va);
+	if (pte) {
+		*pte = pa | (*pte & ~PTE_DEMAND) | PTE_P;
+		pa = 0;
+		rc = VMM_FAULT_MAPPED;
+	} else {
+		pte = walk(vs, va, false);
+		rc = pte && (*pte & PTE_P) ? VMM_FAULT_RETRY : 0;       /* raced with a fault or unmap */
+	}
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	if (pa)
+		pmm_free_frame(pa);
 	return rc;
 }
 
@@ -287,7 +564,7 @@ bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int 
 
 void vmm_switch(struct vm_space *vs)
 {
-	if ((read_cr3() & PTE_ADDR) != vs->pml4)
+	if (!loaded_here(vs))
 		write_cr3(vs->pml4);
 }
 
@@ -304,6 +581,7 @@ struct vm_space *vmm_create(void)
 	if (!vs)
 		return NULL;
 	vs->lock = (spinlock_t)SPINLOCK_INIT("vm_space");
+	vs->id = __atomic_fetch_add(&next_space_id, 1, __ATOMIC_RELAXED);
 	/* Below 4 GiB, so that 32-bit code (the AP trampoline) can load it. */
 	vs->pml4 = pmm_alloc_frames_low(0);
 	if (vs->pml4)
@@ -360,8 +638,14 @@ void vmm_destroy(struct vm_space *vs)
 
 	if (vs == &kernel_space)
 		panic("vmm_destroy: the kernel's address space");
-	if ((read_cr3() & PTE_ADDR) == vs->pml4)
-		vmm_switch(&kernel_space);
+	/*
+	 * No task of vs runs any more, but CPUs may still have it in CR3
+	 * lazily (idle, kernel tasks): make each load kernel_space before the
+	 * PML4 and the struct go. Nobody loads vs again, so the mask only shrinks.
+	 */
+	evict_here(vs);
+	for (uint64_t m; (m = __atomic_load_n(&vs->cpus, __ATOMIC_SEQ_CST) & ~(1ull << cpu_id()));)
+		smp_call((uint32_t)__builtin_ctzll(m), evict_here, vs);
 	for (int i = 0; i < KERNEL_HALF_SLOT; i++)
 		if (pml4[i] & PTE_P)
 			free_tables(pml4[i] & PTE_ADDR, PT_LEVELS - 1);
@@ -470,10 +754,13 @@ void vmm_init(const struct boot_info *bi)
 	kernel_half_frozen = true;
 	/* The boot identity map and the low alias end here. */
 	write_cr3(kernel_space.pml4);
+	/* PCIDs: CR4.PCIDE needs long mode and CR3[11:0] = 0 (SDM 4.10.1), both true here. */
+	pcid_on = boot_cpu_info.has_pcid;
+	vmm_init_cpu();
 	pmm_enable_high_zone();
-	kprintf("vmm: direct map of %lu GiB with %s pages, kernel sections mapped, NX %s\n",
-		end / SIZE_1G, boot_cpu_info.has_1g_pages ? "1 GiB" : "2 MiB",
-		pte_nx ? "on" : "unavailable");
+	kprintf("vmm: direct map of %lu GiB with %s pages, kernel sections mapped, NX %s, "
+		"PCID %s\n", end / SIZE_1G, boot_cpu_info.has_1g_pages ? "1 GiB" : "2 MiB",
+		pte_nx ? "on" : "unavailable", pcid_on ? "on" : "off");
 }
 
 /* ------------------------------------------------------------ kernel stacks */

@@ -225,6 +225,7 @@ void proc_thread_exit(uint64_t value)
 	p->live_threads--;
 	p->cpu_ticks += t->ticks;
 	spin_unlock_irqrestore(&p->lock, flags);
+	t->blocks_next = true;          /* whoever we wake may have this CPU */
 	wake_up_all(&thread_wq);
 	/* The reaper frees this task once it is off the CPU. */
 	flags = spin_lock_irqsave(&reap_wq.lock);
@@ -361,6 +362,7 @@ static void proc_finish(struct process *p)
 
 	vmm_destroy_with_frames(p->vs);
 	p->vs = NULL;
+	proc_release_reservations(p);
 	flags = spin_lock_irqsave(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX; i++) {
 		struct process *c = procs[i];
@@ -435,6 +437,25 @@ static int find_child(struct process *parent, int pid, struct process **zombie)
 	return any ? 0 : -ECHILD;
 }
 
+/*
+ * The parent is about to wait for child pid: a child thread still queued
+ * on another CPU moves to this one. Under proc_table_lock.
+ */
+static void pull_child(struct process *parent, int pid)
+{
+	for (int i = 0; i < PROC_MAX; i++) {
+		struct process *c = procs[i];
+		if (!c || c->parent != parent || c->pid != pid)
+			continue;
+		spin_lock(&c->lock);
+		for (int k = 0; k < PROC_MAX_THREADS; k++)
+			if (c->threads[k].task)
+				sched_pull(c->threads[k].task);
+		spin_unlock(&c->lock);
+		return;
+	}
+}
+
 struct process *proc_kernel_parent(void)
 {
 	static struct process kernel_parent = { .name = "kernel" };
@@ -448,11 +469,13 @@ int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks)
 	uint64_t flags = spin_lock_irqsave(&child_wq.lock);
 	int rc;
 
-	for (;;) {
+	for (bool pulled = false;; pulled = true) {
 		spin_lock(&proc_table_lock);
 		rc = find_child(parent, pid, &z);
 		if (z)
 			z->parent = NULL;       /* ours now: no one else waits for it */
+		else if (rc == 0 && pid != -1 && !pulled)
+			pull_child(parent, pid);
 		spin_unlock(&proc_table_lock);
 		if (rc < 0 || z)
 			break;
@@ -491,6 +514,9 @@ int proc_thread_join(uint64_t tid, uint64_t *value)
 	for (int i = 0; i < PROC_MAX_THREADS; i++)
 		if (p->threads[i].tid == tid && p->threads[i].task != current_task())
 			slot = &p->threads[i];
+	/* We are about to wait for it: if it has not started on another CPU, run it here. */
+	if (slot && slot->task)
+		sched_pull(slot->task);
 	spin_unlock(&p->lock);
 	if (!slot) {
 		spin_unlock_irqrestore(&thread_wq.lock, flags);

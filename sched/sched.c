@@ -23,6 +23,7 @@
 #include <kernel/cpu.h>
 #include <kernel/format.h>
 #include <kernel/panic.h>
+#include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
@@ -57,6 +58,7 @@ struct task *current_task(void)
 /* Caller holds rq->lock. */
 static void rq_push(struct runqueue *rq, struct task *t)
 {
+	t->rq_cpu = (uint32_t)(rq - runqueues);
 	t->rq_next = NULL;
 	if (rq->tail)
 		rq->tail->rq_next = t;
@@ -139,20 +141,98 @@ void sched_start(struct task *t)
 	spin_unlock_irqrestore(&t->lock, flags);
 }
 
+static bool cpu_idle_now(uint32_t cpu)
+{
+	return cpus[cpu].current == runqueues[cpu].idle && !runqueues[cpu].nr_ready;
+}
+
+/*
+ * t waits behind a running task on `busy`: wake an idle CPU that may run
+ * t, so it can steal t if that task goes on running (steal_work in
+ * sched_idle_loop). Nothing when none is idle.
+ */
+static void kick_idle_for(const struct task *t, uint32_t busy)
+{
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (c != busy && c != cpu_id() && cpus[c].online && runqueues[c].idle &&
+		    (t->affinity & (1ull << c)) && cpu_idle_now(c)) {
+			ipi_send(c, VEC_RESCHEDULE);
+			return;
+		}
+}
+
 bool sched_wake(struct task *t)
 {
 	uint64_t flags = spin_lock_irqsave(&t->lock);
 	bool woke = t->state == TASK_SLEEPING;
 
 	if (woke) {
+		struct task *waker = current_task();
+		uint32_t me = cpu_id(), cpu;
+		bool home = (t->affinity & (1ull << t->cpu)) && cpus[t->cpu].online;
+
 		t->state = TASK_READY;
-		/* Back to its own CPU if allowed: its cache is there. */
-		uint32_t cpu = (t->affinity & (1ull << t->cpu)) && cpus[t->cpu].online &&
-			       cpu_load(t->cpu) <= 1 ? t->cpu : pick_cpu(t);
+		/*
+		 * Back to its own CPU (its cache is there) when that CPU idles, or
+		 * is this one and the waker is about to block; else the least
+		 * loaded CPU. Queued behind a running task, it gets an idle CPU
+		 * to steal it: it must not wait out a slice while CPUs idle.
+		 */
+		if (home && (cpu_idle_now(t->cpu) || (t->cpu == me && waker && waker->blocks_next)))
+			cpu = t->cpu;
+		else
+			cpu = pick_cpu(t);
 		enqueue_on(t, cpu);
+		if (!cpu_idle_now(cpu) && !(cpu == me && waker && waker->blocks_next))
+			kick_idle_for(t, cpu);
 	}
 	spin_unlock_irqrestore(&t->lock, flags);
 	return woke;
+}
+
+static volatile uint64_t pulls;
+
+uint64_t sched_pulls(void)
+{
+	return pulls;
+}
+
+bool sched_pull(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&t->lock);
+	uint32_t me = cpu_id(), from = t->rq_cpu;
+	bool moved = false;
+
+	if (t->state == TASK_READY && !t->on_cpu && from != me && from < ncpus &&
+	    (t->affinity & (1ull << me))) {
+		struct runqueue *rq = &runqueues[from];
+		struct task *prev = NULL, *p;
+
+		spin_lock(&rq->lock);
+		/* Still queued there? (steal_work may be carrying it elsewhere.) */
+		for (p = rq->head; p && p != t; prev = p, p = p->rq_next)
+			;
+		if (p) {
+			if (prev)
+				prev->rq_next = t->rq_next;
+			else
+				rq->head = t->rq_next;
+			if (rq->tail == t)
+				rq->tail = prev;
+			rq->nr_ready--;
+			t->rq_next = NULL;
+			moved = true;
+		}
+		spin_unlock(&rq->lock);
+		if (moved) {
+			spin_lock(&runqueues[me].lock);
+			rq_push(&runqueues[me], t);
+			spin_unlock(&runqueues[me].lock);
+			__atomic_fetch_add(&pulls, 1, __ATOMIC_RELAXED);
+		}
+	}
+	spin_unlock_irqrestore(&t->lock, flags);
+	return moved;
 }
 
 /* Runs in the context of the task switched to; prev's context is now saved. */
@@ -183,7 +263,7 @@ static void switch_to(struct task *prev, struct task *next)
 	cpu_set_kernel_stack(c, next->kstack_top);
 	c->kernel_rsp = next->kstack_top;
 	if (next->vs)
-		vmm_switch(next->vs);
+		vmm_activate(next->vs);
 	fpu_save(prev->fpu);
 	fpu_restore(next->fpu);
 	sched_finish_switch(context_switch(prev, next));
@@ -297,6 +377,12 @@ void sched_idle_loop(void)
 			schedule();
 			continue;
 		}
+		/* Nothing to run: zero a frame for the pool, then look again. */
+		if (pmm_zero_pool_wants()) {
+			irq_enable();
+			pmm_zero_pool_refill();
+			continue;
+		}
 		irq_enable_and_halt();
 	}
 }
@@ -314,7 +400,10 @@ static void sched_adopt_boot_context(struct task *idle, uint64_t stack_top)
 	idle->cpu = c->id;
 	idle->on_cpu = true;
 	idle->kstack_top = stack_top;
-	/* Idle loads the kernel's space: a dead process's tables must not stay live. */
+	/*
+	 * Idle is a kernel task: it keeps whatever user space is loaded (lazy
+	 * TLB, see vmm_activate); vmm_destroy() evicts a dying space.
+	 */
 	idle->vs = &kernel_space;
 	fpu_init_state(idle->fpu);
 	rq->idle = idle;
@@ -328,6 +417,8 @@ static struct task idle_tasks[MAX_CPUS];
 void sched_init_cpu(void)
 {
 	struct task *idle = &idle_tasks[cpu_id()];
+
+	vmm_init_cpu();
 
 	ksnprintf(idle->name, sizeof(idle->name), "idle/%u", cpu_id());
 	sched_adopt_boot_context(idle, this_cpu()->stack_top);

@@ -100,6 +100,7 @@ void kthread_exit(int64_t status)
 
 	/* No preemption from here: a zombie switched out early would never wake its joiner. */
 	irq_disable();
+	t->blocks_next = true;
 	spin_lock(&exit_wq.lock);
 	spin_lock(&t->lock);
 	t->exit_status = status;
@@ -115,6 +116,7 @@ int64_t kthread_join(struct task *t)
 {
 	int64_t status;
 
+	sched_pull(t);                  /* not started yet elsewhere: run it here */
 	wait_event(&exit_wq, t->state == TASK_ZOMBIE);
 	/* Its last context switch may still be under way on its CPU. */
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))

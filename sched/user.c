@@ -61,15 +61,22 @@ void user_task_start(void *arg)
 	user_enter(&tf);
 }
 
+/*
+ * Demand-zero pages reserved by sbrk/mmap and not yet touched, over all
+ * processes: a reservation must fit in the free frames not already
+ * promised (proc_mem_allows), so the fault that takes the frame finds one
+ * unless the kernel's own allocations used it up meanwhile.
+ */
+static volatile uint64_t demand_reserved;
+
 /* Map one zeroed user page at va; counts it against p. */
 static int map_zero_page(struct process *p, uint64_t va, unsigned int flags)
 {
-	uint64_t pa = pmm_alloc_frame();
+	uint64_t pa = pmm_alloc_zeroed_frame();
 	int rc;
 
 	if (!pa)
 		return -ENOMEM;
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	rc = vmm_map(p->vs, va, pa, 1, flags | VM_USER);
 	if (rc < 0) {
 		pmm_free_frame(pa);
@@ -91,12 +98,16 @@ static void unmap_free_range(struct process *p, uint64_t va, uint64_t pages)
 	uint64_t frames[UNMAP_BATCH];
 
 	while (pages) {
-		uint64_t n = pages < UNMAP_BATCH ? pages : UNMAP_BATCH;
-		uint64_t found = vmm_unmap_frames(p->vs, va, n, frames);
+		uint64_t n = pages < UNMAP_BATCH ? pages : UNMAP_BATCH, demand;
+		uint64_t found = vmm_unmap_range(p->vs, va, n, frames, &demand);
 
 		for (uint64_t i = 0; i < found; i++)
 			pmm_free_frame(frames[i]);
-		__atomic_fetch_sub(&p->pages, found, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&p->pages, found + demand, __ATOMIC_RELAXED);
+		if (demand) {
+			__atomic_fetch_sub(&p->demand_pages, demand, __ATOMIC_RELAXED);
+			__atomic_fetch_sub(&demand_reserved, demand, __ATOMIC_RELAXED);
+		}
 		va += n * PAGE_SIZE;
 		pages -= n;
 	}
@@ -238,16 +249,45 @@ int user_load_program(struct process *p, const char *name, int argc, char *const
 
 /* ------------------------------------------------------------ faults */
 
-bool proc_handle_page_fault(uint64_t addr)
+bool proc_handle_page_fault(uint64_t addr, uint64_t error)
 {
 	struct process *p = current_proc();
+	int rc;
 
-	if (!p || addr < USER_STACK_LOW || addr >= USER_STACK_TOP)
+	if (!p || (error & PF_FLAG_P))
+		return false;           /* no process, or a protection violation */
+	if (addr >= USER_BASE && addr < USER_MMAP_END) {
+		/* A page sbrk or mmap reserved: its zeroed frame now. */
+		rc = vmm_fault_demand(p->vs, addr);
+		if (rc == VMM_FAULT_MAPPED) {
+			__atomic_fetch_sub(&p->demand_pages, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_sub(&demand_reserved, 1, __ATOMIC_RELAXED);
+		} else if (rc == -ENOMEM) {
+			kprintf("kestrel: process '%s' (pid %d): no free frame for its page at 0x%lx\n",
+				p->name, p->pid, addr & PAGE_MASK);
+		}
+		return rc > 0;
+	}
+	if (addr < USER_STACK_LOW || addr >= USER_STACK_TOP)
 		return false;
 	/* Inside the stack region: grow it by the page that was touched. */
-	if (vmm_translate(p->vs, addr, NULL, NULL) || !proc_mem_allows(p, 1))
+	if (vmm_translate(p->vs, addr, NULL, NULL))
+		return true;            /* another thread grew it first */
+	if (!proc_mem_allows(p, 1))
 		return false;
 	return map_zero_page(p, addr & PAGE_MASK, VM_WRITE) == 0;
+}
+
+void proc_release_reservations(struct process *p)
+{
+	uint64_t n = __atomic_exchange_n(&p->demand_pages, 0, __ATOMIC_RELAXED);
+
+	__atomic_fetch_sub(&demand_reserved, n, __ATOMIC_RELAXED);
+}
+
+uint64_t proc_demand_reserved(void)
+{
+	return __atomic_load_n(&demand_reserved, __ATOMIC_RELAXED);
 }
 
 void proc_fault_kill(const struct trap_frame *tf)
@@ -275,21 +315,32 @@ bool proc_mem_allows(const struct process *p, uint64_t pages)
 {
 	uint64_t limit = pmm_managed_count() / PROC_MEM_LIMIT_DEN * PROC_MEM_LIMIT_NUM;
 	uint64_t mapped = __atomic_load_n(&p->pages, __ATOMIC_RELAXED);
+	uint64_t free = pmm_free_count(), promised = __atomic_load_n(&demand_reserved, __ATOMIC_RELAXED);
 
-	/* Checked before any frame is taken: a request that cannot fit fails at once. */
-	return pages <= limit && mapped <= limit - pages && pages <= pmm_free_count();
+	/*
+	 * Checked before anything is mapped or reserved: a request that cannot
+	 * fit fails at once. p->pages counts mapped and reserved pages alike.
+	 */
+	return pages <= limit && mapped <= limit - pages && promised <= free &&
+	       pages <= free - promised;
 }
 
-/* Map [va, va + pages pages) zero-filled, all or nothing. */
+/*
+ * Reserve [va, va + pages pages) demand-zero, all or nothing: page tables
+ * now, each frame (zeroed) at its first touch (proc_handle_page_fault).
+ */
 static int map_zero_range(struct process *p, uint64_t va, uint64_t pages, unsigned int flags)
 {
+	int rc;
+
 	if (!proc_mem_allows(p, pages))
 		return -ENOMEM;
-	for (uint64_t i = 0; i < pages; i++)
-		if (map_zero_page(p, va + i * PAGE_SIZE, flags) < 0) {
-			unmap_free_range(p, va, i);
-			return -ENOMEM;
-		}
+	rc = vmm_reserve(p->vs, va, pages, flags | VM_USER);
+	if (rc < 0)
+		return -ENOMEM;
+	__atomic_fetch_add(&p->pages, pages, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&p->demand_pages, pages, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&demand_reserved, pages, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -44,21 +44,32 @@ static void tlb_flush_all(void)
 	write_cr4(cr4);
 }
 
+static uint64_t shootdowns_served[MAX_CPUS];   /* each written by its own CPU */
+
+uint64_t tlb_shootdowns_received(uint32_t cpu)
+{
+	return __atomic_load_n(&shootdowns_served[cpu], __ATOMIC_RELAXED);
+}
+
+static void flush_range(struct vm_space *vs, uint64_t va, uint64_t npages)
+{
+	if (vs == &kernel_space || (read_cr3() & PAGE_MASK) == vs->pml4) {
+		if (npages > FLUSH_ALL_THRESHOLD)
+			tlb_flush_all();
+		else
+			for (uint64_t i = 0; i < npages; i++)
+				invlpg(va + i * PAGE_SIZE);
+	}
+}
+
 static void shootdown_serve(void)
 {
 	uint32_t me = cpu_id();
-	struct vm_space *vs;
 
 	if (!sd_pending[me])
 		return;
-	vs = sd_space;
-	if (vs == &kernel_space || (read_cr3() & PAGE_MASK) == vs->pml4) {
-		if (sd_npages > FLUSH_ALL_THRESHOLD)
-			tlb_flush_all();
-		else
-			for (uint64_t i = 0; i < sd_npages; i++)
-				invlpg(sd_va + i * PAGE_SIZE);
-	}
+	flush_range(sd_space, sd_va, sd_npages);
+	shootdowns_served[me]++;
 	__atomic_store_n(&sd_pending[me], 0, __ATOMIC_RELEASE);
 }
 
@@ -108,15 +119,26 @@ static void ack_wait_check(struct ack_wait *w, uint32_t cpu, const char *what)
 		ms);
 }
 
-void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
+/*
+ * targets: the CPUs that must flush (mm/vmm.c decides, see tlb_changed()).
+ * The caller may have moved to a target CPU since: that one flushes here.
+ */
+void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t targets)
 {
 	uint64_t flags = read_rflags();
 	uint32_t me;
 
-	if (ncpus_online < 2)
-		return;
 	irq_disable();
 	me = cpu_id();
+	if (targets & (1ull << me)) {
+		flush_range(vs, va, npages);
+		targets &= ~(1ull << me);
+	}
+	for (uint32_t c = 0; c < MAX_CPUS; c++)
+		if ((targets & (1ull << c)) && (c >= ncpus || !cpus[c].online))
+			targets &= ~(1ull << c);
+	if (!targets)
+		goto out;
 	while (!spin_trylock(&shootdown_lock)) {
 		ipi_serve_pending();
 		cpu_relax();
@@ -125,9 +147,11 @@ void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
 	sd_va = va;
 	sd_npages = npages;
 	for (uint32_t c = 0; c < ncpus; c++)
-		sd_pending[c] = c != me && cpus[c].online;
+		sd_pending[c] = (targets >> c) & 1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	lapic_send_ipi_all_but_self(VEC_TLB_SHOOTDOWN);
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (sd_pending[c])
+			ipi_send(c, VEC_TLB_SHOOTDOWN);
 	for (uint32_t c = 0; c < ncpus; c++) {
 		struct ack_wait w = { rdtsc(), false };
 
@@ -138,6 +162,7 @@ void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages)
 		}
 	}
 	spin_unlock(&shootdown_lock);
+out:
 	if (flags & RFLAGS_IF)
 		irq_enable();
 }

@@ -13,11 +13,14 @@
 
 #define CPUID_VENDOR            0x00000000
 #define CPUID_FEATURES          0x00000001
+#define   CPUID_ECX_PCID        (1u << 17)
 #define   CPUID_ECX_X2APIC      (1u << 21)
 #define   CPUID_ECX_TSC_DEADLINE (1u << 24)
 #define   CPUID_ECX_HYPERVISOR  (1u << 31)
 #define CPUID_EXT_FEATURES7     0x00000007
 #define   CPUID7_EBX_SMEP       (1u << 7)
+#define   CPUID7_EBX_ERMS       (1u << 9)       /* enhanced REP MOVSB/STOSB */
+#define   CPUID7_EBX_INVPCID    (1u << 10)
 #define   CPUID7_EBX_SMAP       (1u << 20)
 #define   CPUID7_ECX_UMIP       (1u << 2)
 #define CPUID_TSC_CRYSTAL       0x00000015      /* TSC / core crystal clock ratio */
@@ -78,12 +81,15 @@ static void cpu_identify(struct cpu_info *ci)
 	ci->hypervisor = r.ecx & CPUID_ECX_HYPERVISOR;
 	ci->has_tsc_deadline = r.ecx & CPUID_ECX_TSC_DEADLINE;
 	ci->has_pat = r.edx & CPUID_EDX_PAT;
+	ci->has_pcid = r.ecx & CPUID_ECX_PCID;
 	ci->max_leaf = max;
 
 	if (max >= CPUID_EXT_FEATURES7) {
 		r = cpuid(CPUID_EXT_FEATURES7, 0);
 		ci->has_smep = r.ebx & CPUID7_EBX_SMEP;
 		ci->has_smap = r.ebx & CPUID7_EBX_SMAP;
+		ci->has_erms = r.ebx & CPUID7_EBX_ERMS;
+		ci->has_invpcid = r.ebx & CPUID7_EBX_INVPCID;
 		ci->has_umip = r.ecx & CPUID7_ECX_UMIP;
 	}
 	/* Raw values: drivers/clock_calc.c decides whether they are usable. */

@@ -91,7 +91,7 @@ static void irq_dispatch(struct trap_frame *tf)
 /* A fault in ring 3 ends the process, never the kernel (docs/syscalls.md). */
 static void user_exception(struct trap_frame *tf)
 {
-	if (tf->vector == T_PF && proc_handle_page_fault(read_cr2()))
+	if (tf->vector == T_PF && proc_handle_page_fault(read_cr2(), tf->error))
 		return;
 	irq_enable();
 	proc_fault_kill(tf);
@@ -130,7 +130,7 @@ void trap_dispatch(struct trap_frame *tf)
 			    read_cr2(), trap_name(tf->vector));
 	/* The kernel touching a user stack page not yet grown (copy helpers). */
 	if (tf->vector == T_PF && read_cr2() < USER_SPACE_END && current_proc() &&
-	    proc_handle_page_fault(read_cr2()))
+	    proc_handle_page_fault(read_cr2(), tf->error))
 		return;
 	/* Kernel code that may fault on purpose (probes, user copies). */
 	if ((tf->vector == T_PF || tf->vector == T_GP) && extable_fixup(tf)) {

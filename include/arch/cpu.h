@@ -17,6 +17,9 @@ struct cpu_info {
 	bool has_tsc_deadline;          /* CPUID.1:ECX[24]: LVT timer TSC-deadline mode */
 	bool has_invariant_tsc;         /* CPUID.80000007H:EDX[8]: constant rate in all states */
 	bool has_pat;                   /* CPUID.1:EDX[16]: page attribute table */
+	bool has_pcid;                  /* CPUID.1:ECX[17]: process-context identifiers (CR4.PCIDE) */
+	bool has_invpcid;               /* CPUID.(7,0):EBX[10]: the INVPCID instruction */
+	bool has_erms;                  /* CPUID.(7,0):EBX[9]: fast REP MOVSB/STOSB */
 	uint32_t max_leaf;              /* CPUID.0:EAX, highest basic leaf */
 	/* CPUID 0x15 (TSC/core crystal ratio), zero when max_leaf is below it (SDM vol. 2A). */
 	uint32_t tsc_ratio_den;         /* EAX: denominator of TSC / crystal */

@@ -16,6 +16,7 @@
 #define CR4_OSXMMEXCPT  (1ul << 10)
 #define CR4_UMIP        (1ul << 11)
 #define CR4_FSGSBASE    (1ul << 16)
+#define CR4_PCIDE       (1ul << 17)     /* process-context identifiers (SDM vol. 3, 4.10.1) */
 #define CR4_OSXSAVE     (1ul << 18)
 #define CR4_SMEP        (1ul << 20)
 #define CR4_SMAP        (1ul << 21)

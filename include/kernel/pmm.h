@@ -5,6 +5,7 @@
 #ifndef KERNEL_PMM_H
 #define KERNEL_PMM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <boot/boot_info.h>
 
@@ -26,7 +27,16 @@ uint64_t pmm_alloc_frames_low(unsigned int order);
 void pmm_free_frames(uint64_t pa, unsigned int order);
 void pmm_free_frame(uint64_t pa);
 
-uint64_t pmm_free_count(void);          /* frames */
+/* One zeroed frame: from the pool idle CPUs fill, else allocated and zeroed now. */
+uint64_t pmm_alloc_zeroed_frame(void);
+/* Idle CPUs: does the zero pool want a frame; zero one into it (false: nothing done). */
+bool pmm_zero_pool_wants(void);
+bool pmm_zero_pool_refill(void);
+/* Give the pooled frames back (tests); statistics. */
+void pmm_zero_pool_drain(void);
+void pmm_zero_pool_stats(uint64_t *pooled, uint64_t *hits, uint64_t *fills);
+
+uint64_t pmm_free_count(void);          /* frames, pooled zero frames included */
 uint64_t pmm_managed_count(void);       /* frames handed to the allocator at boot */
 /* A usable page below 1 MiB kept back for the SMP trampoline. */
 uint64_t pmm_trampoline_page(void);

@@ -61,7 +61,8 @@ struct process {
 	struct mutex mm_lock;           /* sbrk, mmap, munmap: one at a time per process */
 	uint64_t brk_start, brk;        /* under mm_lock */
 	uint64_t mmap_next;             /* under mm_lock */
-	uint64_t pages;                 /* user pages mapped (atomic) */
+	uint64_t pages;                 /* user pages mapped or reserved demand-zero (atomic) */
+	uint64_t demand_pages;          /* ... of them reserved, not yet touched (atomic) */
 	uint64_t cpu_ticks;             /* of exited threads; live ones add theirs */
 };
 
@@ -104,8 +105,15 @@ int proc_thread_join(uint64_t tid, uint64_t *value);
 int proc_list(struct kestrel_proc_info *out, int max);
 uint32_t proc_count(void);
 
-/* Page-fault help for the user half: grows the stack; false if not ours to fix. */
-bool proc_handle_page_fault(uint64_t addr);
+/*
+ * Page-fault help for the user half (error: the #PF error code): the zeroed
+ * frame of a demand-zero page, or stack growth; false if not ours to fix.
+ */
+bool proc_handle_page_fault(uint64_t addr, uint64_t error);
+/* A dead process's untouched demand-zero reservations go back (proc_finish). */
+void proc_release_reservations(struct process *p);
+/* Untouched demand-zero pages reserved over all processes (tests). */
+uint64_t proc_demand_reserved(void);
 /* Kill the current process for a CPU exception in ring 3. */
 struct trap_frame;
 __attribute__((noreturn)) void proc_fault_kill(const struct trap_frame *tf);

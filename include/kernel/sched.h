@@ -53,6 +53,7 @@ struct task {
 	/* Guarded by the run queue lock of the CPU whose queue holds it: */
 	struct task *rq_next;
 	uint32_t cpu;                   /* CPU it runs or last ran on */
+	uint32_t rq_cpu;                /* whose queue it was last pushed on (sched_pull) */
 
 	/* Guarded by the wait queue's lock (or the sleep list lock) it waits on: */
 	struct task *wq_next;
@@ -64,6 +65,7 @@ struct task {
 	uint32_t slice_left;
 	volatile uint64_t ticks;        /* timer ticks spent running */
 	volatile uint64_t ran_on;       /* bit n: has run on CPU n */
+	bool blocks_next;               /* its next step is to block or exit: wake onto its CPU */
 	uint8_t fpu[FPU_AREA_SIZE] __attribute__((aligned(16)));
 };
 _Static_assert(offsetof(struct task, saved_rsp) == TASK_OFF_SAVED_RSP, "task.saved_rsp");
@@ -101,6 +103,14 @@ void schedule(void);
 bool sched_wake(struct task *t);
 /* Queue a new (or READY) task on the best allowed CPU. */
 void sched_start(struct task *t);
+/*
+ * The caller is about to wait for t: if t is queued on another CPU and has
+ * not run yet there, move it to this CPU's queue (it runs as soon as the
+ * caller sleeps, with no IPI and no cold CPU). Returns whether it moved.
+ */
+bool sched_pull(struct task *t);
+/* Tasks moved by sched_pull() (statistics, tests). */
+uint64_t sched_pulls(void);
 void sched_wake_sleepers(void);         /* timer tick, sched/task.c */
 uint32_t sched_nr_ready(uint32_t cpu);
 /* Internal to sched/: the context switch and the first run of a task. */

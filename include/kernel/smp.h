@@ -32,7 +32,9 @@ void watchdog_resume(void);
 void ipi_init(void);
 void ipi_send(uint32_t cpu, uint32_t vector);
 /* Cross-CPU TLB invalidation, acknowledged by every other online CPU. */
-void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages);
+void tlb_shootdown(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t targets);
+/* Shootdown IPIs this CPU has served (tests: who was interrupted). */
+uint64_t tlb_shootdowns_received(uint32_t cpu);
 /* Run fn(arg) on CPU `cpu` from its interrupt handler and wait for it. */
 void smp_call(uint32_t cpu, void (*fn)(void *), void *arg);
 /* Post fn(arg) to another CPU and return; smp_call_wait(cpu) waits for it. */

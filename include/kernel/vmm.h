@@ -22,6 +22,15 @@
 struct vm_space {
 	spinlock_t lock;        /* guards the page tables below */
 	uint64_t pml4;          /* physical address */
+	uint64_t id;            /* unique, never reused: tags this space's PCID on each CPU */
+	/*
+	 * Bit c: CPU c has this space in CR3 (running one of its tasks, or a
+	 * kernel task or idle on it lazily). Set by vmm_activate() before the
+	 * CR3 write, cleared when the CPU loads another space.
+	 */
+	volatile uint64_t cpus;
+	/* Bumped after every unmap or protect; a CPU whose copy is older flushes. */
+	volatile uint64_t tlb_gen;
 };
 
 extern struct vm_space kernel_space;
@@ -45,17 +54,52 @@ uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages);
  * no CPU can still reach them through its TLB.
  */
 uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames);
+/* The same, also clearing demand-zero reservations; *demand gets how many. */
+uint64_t vmm_unmap_range(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
+			 uint64_t *demand);
+/*
+ * Reserve npages user pages (flags must have VM_USER): no frame now, a
+ * zeroed one on first touch (vmm_fault_demand). -EEXIST if any page is
+ * mapped or reserved, -ENOMEM for page tables; nothing changes on error.
+ */
+int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
+/*
+ * A not-present fault at va: VMM_FAULT_MAPPED when va was reserved and now
+ * has its zeroed frame, VMM_FAULT_RETRY when it is present already
+ * (another CPU faulted it in), 0 when it is neither, -ENOMEM.
+ */
+#define VMM_FAULT_MAPPED        1
+#define VMM_FAULT_RETRY         2
+int vmm_fault_demand(struct vm_space *vs, uint64_t va);
 /* Change the flags of npages mapped pages; -ENOENT if any is not mapped. */
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
 /* Physical address for va (any page size); false if unmapped. *flags gets VM_* bits. */
 bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int *flags);
+/* Load vs into CR3 (and nothing else): for a CPU before its scheduler runs. */
 void vmm_switch(struct vm_space *vs);
+/*
+ * The scheduler's switch, interrupts off: a user space is loaded (its
+ * PCID kept when the CPU has one and nothing changed since), kernel_space
+ * is not: kernel tasks and idle keep the last user space (lazy TLB).
+ */
+void vmm_activate(struct vm_space *vs);
+/* Per-CPU TLB set-up (CR4.PCIDE when the CPU has PCIDs), on each CPU before it schedules. */
+void vmm_init_cpu(void);
+/* Whether this kernel tags TLB entries with PCIDs (CR4.PCIDE on every CPU). */
+bool vmm_pcid_enabled(void);
+/* CR3 writes this CPU has made through vmm_activate (statistics, tests). */
+uint64_t vmm_cr3_writes(uint32_t cpu);
+/* The user space in this CPU's CR3, or &kernel_space (tests). */
+struct vm_space *vmm_loaded(uint32_t cpu);
 
 /*
  * Cross-CPU TLB shootdown: the SMP code installs it; until then, and on
- * one CPU, invalidation is local only. Called after the local invlpg.
+ * one CPU, invalidation is local only. Called after the local invlpg,
+ * with the CPUs that must flush (a CPU that has vs loaded but runs a
+ * kernel task on it lazily is left out: it flushes when it leaves).
  */
-typedef void (*vmm_shootdown_fn)(struct vm_space *vs, uint64_t va, uint64_t npages);
+typedef void (*vmm_shootdown_fn)(struct vm_space *vs, uint64_t va, uint64_t npages,
+				 uint64_t targets);
 void vmm_set_shootdown_hook(vmm_shootdown_fn fn);
 
 /* Map device memory uncached in the kernel half; NULL on failure. */

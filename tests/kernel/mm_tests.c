@@ -141,6 +141,88 @@ static const char *test_address_space_api(void)
 	return NULL;
 }
 
+/* Reserved pages take no frame until faulted, then read zero; unmap clears both kinds. */
+#define DEMAND_PAGES    16
+
+static const char *test_demand_zero(void)
+{
+	uint64_t before, reserved, frames[DEMAND_PAGES], demand, pa;
+	struct vm_space *vs;
+	unsigned int f;
+
+	vmm_destroy(vmm_create());
+	before = pmm_free_count();
+	vs = vmm_create();
+	KT_ASSERT(vs);
+	KT_ASSERT(vmm_reserve(vs, TEST_USER_VA, DEMAND_PAGES, VM_USER | VM_WRITE) == 0);
+	reserved = pmm_free_count();
+	/* The PML4 and three page tables, no frame per page. */
+	if (before - reserved > 4)
+		return ktest_fail("reserving %d pages took %lu frames", DEMAND_PAGES,
+				  before - reserved);
+	KT_ASSERT(!vmm_translate(vs, TEST_USER_VA, NULL, NULL));
+	KT_ASSERT(vmm_reserve(vs, TEST_USER_VA + PAGE_SIZE, 1, VM_USER) == -EEXIST);
+	KT_ASSERT(vmm_map(vs, TEST_USER_VA, 0x1000, 1, VM_USER) == -EEXIST);
+	KT_ASSERT(vmm_fault_demand(vs, TEST_USER_VA + DEMAND_PAGES * PAGE_SIZE) == 0);
+	for (int i = 0; i < 3; i++)
+		KT_ASSERT(vmm_fault_demand(vs, TEST_USER_VA + i * PAGE_SIZE + 8) == VMM_FAULT_MAPPED);
+	KT_ASSERT(vmm_fault_demand(vs, TEST_USER_VA) == VMM_FAULT_RETRY);
+	KT_ASSERT(pmm_free_count() == reserved - 3);
+	KT_ASSERT(vmm_translate(vs, TEST_USER_VA + PAGE_SIZE, &pa, &f));
+	KT_ASSERT((f & VM_USER) && (f & VM_WRITE) && !(f & VM_EXEC));
+	for (uint64_t i = 0; i < PAGE_SIZE / 8; i++)
+		if (((uint64_t *)phys_to_virt(pa & PAGE_MASK))[i])
+			return ktest_fail("a demand-zero page holds 0x%lx at word %lu",
+					  ((uint64_t *)phys_to_virt(pa & PAGE_MASK))[i], i);
+	KT_ASSERT(vmm_unmap_range(vs, TEST_USER_VA, DEMAND_PAGES, frames, &demand) == 3);
+	KT_ASSERT(demand == DEMAND_PAGES - 3);
+	KT_ASSERT(vmm_fault_demand(vs, TEST_USER_VA + 5 * PAGE_SIZE) == 0);
+	for (int i = 0; i < 3; i++)
+		pmm_free_frame(frames[i]);
+	vmm_destroy(vs);
+	if (pmm_free_count() != before)
+		return ktest_fail("%ld frames leaked", (long)(before - pmm_free_count()));
+	return NULL;
+}
+
+/* Frames the idle CPUs zero ahead come out zeroed, even when they were dirty. */
+#define POOL_TEST_FRAMES        64
+
+static const char *test_zero_pool(void)
+{
+	uint64_t f[POOL_TEST_FRAMES], before = pmm_free_count(), pooled, hits0, hits1, fills;
+
+	pmm_zero_pool_drain();
+	KT_ASSERT(pmm_free_count() == before);
+	/* Dirty frames back to the allocator: the refill takes them again (last freed, first out). */
+	for (int i = 0; i < POOL_TEST_FRAMES; i++) {
+		f[i] = pmm_alloc_frame();
+		KT_ASSERT(f[i]);
+		memset(phys_to_virt(f[i]), 0xA5, PAGE_SIZE);
+	}
+	for (int i = 0; i < POOL_TEST_FRAMES; i++)
+		pmm_free_frame(f[i]);
+	for (int i = 0; i < POOL_TEST_FRAMES && pmm_zero_pool_refill(); i++)
+		;
+	pmm_zero_pool_stats(&pooled, &hits0, &fills);
+	KT_ASSERT(pooled > 0);
+	KT_ASSERT(pmm_free_count() == before);  /* pooled frames count as free */
+	for (int i = 0; i < POOL_TEST_FRAMES; i++) {
+		f[i] = pmm_alloc_zeroed_frame();
+		KT_ASSERT(f[i]);
+		for (uint64_t w = 0; w < PAGE_SIZE / 8; w++)
+			if (((uint64_t *)phys_to_virt(f[i]))[w])
+				return ktest_fail("zeroed frame 0x%lx holds 0x%lx at word %lu", f[i],
+						  ((uint64_t *)phys_to_virt(f[i]))[w], w);
+	}
+	pmm_zero_pool_stats(&pooled, &hits1, &fills);
+	KT_ASSERT(hits1 > hits0);
+	for (int i = 0; i < POOL_TEST_FRAMES; i++)
+		pmm_free_frame(f[i]);
+	KT_ASSERT(pmm_free_count() == before);
+	return NULL;
+}
+
 static const char *test_kernel_stack_guard(void)
 {
 	uint64_t before, top;
@@ -218,6 +300,8 @@ KTEST_SUITE(mm,
 	KTEST_CASE(test_kernel_mappings),
 	KTEST_CASE(test_contiguous_runs),
 	KTEST_CASE(test_address_space_api),
+	KTEST_CASE(test_demand_zero),
+	KTEST_CASE(test_zero_pool),
 	KTEST_CASE(test_kernel_stack_guard),
 	KTEST_CASE(test_kmalloc_stress),
 	KTEST_CASE(test_high_memory_used),

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <arch/extable.h>
 #include <arch/mmu.h>
+#include <arch/uaccess.h>
 #include <arch/x86.h>
 #include <kernel/atomic.h>
 #include <kernel/cmdline.h>
@@ -20,6 +21,7 @@
 #include <kernel/spinlock.h>
 #include <kernel/time.h>
 #include <kernel/vmm.h>
+#include <kernel/wait.h>
 
 #define TORTURE_ITERATIONS      100000
 #define CRITICAL_DELAY          8       /* pause loops inside the section */
@@ -271,6 +273,210 @@ static const char *test_tlb_shootdown(void)
 	return NULL;
 }
 
+
+/* ------------------------------------------------ targeted shootdowns, lazy TLB */
+
+/*
+ * A kernel task running on a user address space (task_create with a vs)
+ * stands in for a user thread: it reads a user page, so its CPU caches the
+ * translation, and reads it again when told to.
+ */
+#define UTLB_VA         0x0000100000000000ull   /* any user-half page */
+#define UTLB_OLD        0x0123456789ABCDEFull
+#define UTLB_NEW        0xFEDCBA9876543210ull
+#define UTLB_CPU        1                       /* where the space is loaded */
+
+struct utlb {
+	struct vm_space *vs;
+	volatile uint32_t stage;        /* 0 hold, 1 read again, 2 stop */
+	volatile uint32_t ready, done;
+	volatile uint64_t seen;
+	const char *fail;
+};
+
+static struct utlb utlb;
+
+static uint64_t utlb_read(void)
+{
+	uint64_t v = 0;
+
+	arch_user_access_begin();
+	if (probe_read_u64((void *)UTLB_VA, &v) < 0)
+		v = 0;
+	arch_user_access_end();
+	return v;
+}
+
+static void utlb_task(void *arg)
+{
+	struct utlb *u = arg;
+
+	utlb_read();                    /* the translation is in this CPU's TLB now */
+	u->ready = 1;
+	while (u->stage == 0)
+		cpu_relax();            /* interrupts on: the shootdown may come */
+	u->seen = utlb_read();
+	u->done = 1;
+	while (u->stage != 2)
+		cpu_relax();
+}
+
+static void counts(uint64_t *out)
+{
+	for (uint32_t c = 0; c < ncpus; c++)
+		out[c] = tlb_shootdowns_received(c);
+}
+
+/* Which CPUs served a shootdown since `before` (bit mask). */
+static uint64_t interrupted(const uint64_t *before)
+{
+	uint64_t m = 0;
+
+	for (uint32_t c = 0; c < ncpus; c++)
+		if (tlb_shootdowns_received(c) != before[c])
+			m |= 1ull << c;
+	return m;
+}
+
+/* Runs pinned to CPU 0, so the task on UTLB_CPU is always another CPU. */
+static void utlb_body(void *arg)
+{
+	struct utlb *u = arg;
+	uint64_t before[MAX_CPUS], a = pmm_alloc_frame(), b = pmm_alloc_frame(), hit;
+	struct task *t;
+
+	u->fail = NULL;
+	u->vs = vmm_create();
+	if (!a || !b || !u->vs) {
+		u->fail = "out of memory";
+		goto out;
+	}
+	*(volatile uint64_t *)phys_to_virt(a) = UTLB_OLD;
+	*(volatile uint64_t *)phys_to_virt(b) = UTLB_NEW;
+	/* A space loaded nowhere: changing it interrupts nobody. */
+	counts(before);
+	if (vmm_map(u->vs, UTLB_VA + PAGE_SIZE, a, 1, VM_USER) < 0 ||
+	    vmm_unmap(u->vs, UTLB_VA + PAGE_SIZE, 1) != 1) {
+		u->fail = "map/unmap failed";
+		goto out;
+	}
+	if ((hit = interrupted(before))) {
+		u->fail = "unmapping in a space no CPU has loaded sent shootdowns";
+		goto out;
+	}
+	vmm_map(u->vs, UTLB_VA, a, 1, VM_USER);
+	t = task_create(utlb_task, u, "utlb", 1ull << UTLB_CPU, u->vs, NULL);
+	if (!t) {
+		u->fail = "no task";
+		goto out;
+	}
+	sched_start(t);
+	while (!u->ready)
+		cpu_relax();
+	if (!(u->vs->cpus & (1ull << UTLB_CPU))) {
+		u->fail = "the space's CPU mask lacks the CPU running it";
+		goto stop;
+	}
+	/* Remap the page elsewhere: only UTLB_CPU must hear of it, and then read the new frame. */
+	counts(before);
+	vmm_unmap(u->vs, UTLB_VA, 1);
+	vmm_map(u->vs, UTLB_VA, b, 1, VM_USER);
+	hit = interrupted(before);
+	u->stage = 1;
+	while (!u->done)
+		cpu_relax();
+	if (u->seen != UTLB_NEW)
+		u->fail = u->seen == UTLB_OLD ? "stale TLB entry: the other CPU read the unmapped frame"
+					      : "the other CPU read neither frame";
+	else if (hit != 1ull << UTLB_CPU)
+		u->fail = "shootdown went to other CPUs than the one with the space loaded";
+stop:
+	u->stage = 2;
+	kthread_join(t);
+	if (u->fail)
+		goto out;
+	/* Its CPU idles lazily on the space: still loaded, no shootdown sent there. */
+	for (int i = 0; i < 100 && vmm_loaded(UTLB_CPU) != u->vs; i++)
+		sleep_ms(1);
+	if (vmm_loaded(UTLB_CPU) != u->vs || !(u->vs->cpus & (1ull << UTLB_CPU))) {
+		u->fail = "idle did not keep the last address space (lazy TLB)";
+		goto out;
+	}
+	counts(before);
+	vmm_unmap(u->vs, UTLB_VA, 1);
+	if (interrupted(before) & (1ull << UTLB_CPU))
+		u->fail = "a CPU idling lazily on the space was interrupted";
+out:
+	if (u->vs) {
+		struct vm_space *vs = u->vs;
+		vmm_destroy(vs);
+		if (vmm_loaded(UTLB_CPU) == vs && !u->fail)
+			u->fail = "vmm_destroy left the space loaded on an idle CPU";
+	}
+	if (a)
+		pmm_free_frame(a);
+	if (b)
+		pmm_free_frame(b);
+}
+
+static const char *test_tlb_targeted(void)
+{
+	if (ncpus_online < 3)
+		return ktest_skip("needs 3 CPUs: the changer, the user and one that must stay quiet");
+	utlb = (struct utlb){ 0 };
+	kthread_join(kthread_create_on(utlb_body, &utlb, "utlb_body", 1ull << 0));
+	return utlb.fail ? ktest_fail("%s", utlb.fail) : NULL;
+}
+
+/*
+ * Two spaces' tasks and a kernel thread yielding round robin on one CPU:
+ * the kernel thread runs on whichever space is loaded (lazy), so a round
+ * trip between the spaces costs 2 CR3 writes, not 4.
+ */
+#define CR3_ROUNDS      200
+
+static volatile uint32_t cr3_started;
+
+static void cr3_yielder(void *arg)
+{
+	(void)arg;
+	fetch_add32(&cr3_started, 1);
+	while (cr3_started < 3)
+		sched_yield();
+	for (int i = 0; i < CR3_ROUNDS; i++)
+		sched_yield();
+}
+
+static const char *test_cr3_writes_per_round_trip(void)
+{
+	uint32_t cpu = ncpus_online - 1;
+	struct vm_space *a = vmm_create(), *b = vmm_create();
+	struct task *ta = a ? task_create(cr3_yielder, NULL, "cr3_a", 1ull << cpu, a, NULL) : NULL;
+	struct task *tb = b ? task_create(cr3_yielder, NULL, "cr3_b", 1ull << cpu, b, NULL) : NULL;
+	uint64_t w0, writes;
+
+	if (!ta || !tb)
+		return ktest_fail("out of memory");
+	cr3_started = 0;
+	w0 = vmm_cr3_writes(cpu);
+	sched_start(ta);
+	sched_start(tb);
+	struct task *tk = kthread_create_on(cr3_yielder, NULL, "cr3_k", 1ull << cpu);
+	kthread_join(ta);
+	kthread_join(tb);
+	kthread_join(tk);
+	writes = vmm_cr3_writes(cpu) - w0;
+	vmm_destroy(a);
+	vmm_destroy(b);
+	kprintf("# %lu CR3 writes for %d rounds of 3 tasks (2 spaces + a kernel thread)\n",
+		writes, CR3_ROUNDS);
+	/* 2 per round, a little slack for the start and for other tasks on the CPU. */
+	if (writes > 2 * CR3_ROUNDS + 20 || writes < CR3_ROUNDS)
+		return ktest_fail("%lu CR3 writes for %d round trips between two spaces", writes,
+				  CR3_ROUNDS);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- deadlock report */
 
 static spinlock_t dl_lock = SPINLOCK_INIT("ktest_deadlock");
@@ -319,6 +525,8 @@ KTEST_SUITE(smp,
 	KTEST_CASE(test_lock_torture_catches_broken_lock),
 	KTEST_CASE(test_ipi_every_pair),
 	KTEST_CASE(test_tlb_shootdown),
+	KTEST_CASE(test_tlb_targeted),
+	KTEST_CASE(test_cr3_writes_per_round_trip),
 	KTEST_CASE(test_deadlock_report));
 
 /* test=lock_recursion: taking a held lock again on the same CPU panics. */

@@ -38,10 +38,24 @@ static int sign(int v)
 	return (v > 0) - (v < 0);
 }
 
-/* Every length and alignment, into exact heap blocks so ASan sees overruns. */
+/*
+ * Lengths around the 8-byte steps of the x86-64 word loop (REP MOVSQ) and
+ * its byte tail, and page-sized ones, at every alignment.
+ */
+static const size_t lengths[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 24, 25, 31, 32, 33,
+	39, 40, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4095, 4096, 4097, 8191,
+};
+#define NLENGTHS (sizeof lengths / sizeof lengths[0])
+
+/*
+ * Every length and alignment, into exact heap blocks: ASan sees overruns
+ * of the C loops; guard bytes around the copy catch the assembly's.
+ */
 static const char *test_memcpy(void)
 {
-	for (size_t n = 0; n <= 40; n++) {
+	for (size_t li = 0; li < NLENGTHS; li++) {
+		size_t n = lengths[li];
 		for (size_t off = 0; off < 8; off++) {
 			unsigned char *src = malloc(n + off + 1), *dst = malloc(n + off + 1);
 			for (size_t i = 0; i < n + off + 1; i++) {
@@ -80,6 +94,47 @@ static const char *test_memmove_overlap(void)
 				    memcmp(buf, want, LEN) != 0)
 					UFAIL("memmove dst=%zu src=%zu n=%zu", dst, src, n);
 			}
+		}
+	}
+	return NULL;
+}
+
+static const char *test_memset_lengths(void)
+{
+	for (size_t li = 0; li < NLENGTHS; li++) {
+		size_t n = lengths[li];
+		for (size_t off = 0; off < 8; off++) {
+			unsigned char *b = malloc(n + off + 1);
+			bool ok;
+			memset(b, 0xCC, n + off + 1);
+			ok = kstr_memset(b + off, 0x5A, n) == b + off;
+			for (size_t i = 0; i < n + off + 1; i++)
+				if (b[i] != (i >= off && i < off + n ? 0x5A : 0xCC))
+					ok = false;
+			free(b);
+			if (!ok)
+				UFAIL("memset n=%zu off=%zu", n, off);
+		}
+	}
+	return NULL;
+}
+
+/* Long overlapping moves both ways, through the word loop. */
+static const char *test_memmove_long(void)
+{
+	enum { LEN = 300 };
+	unsigned char buf[LEN], want[LEN], tmp[LEN];
+	static const size_t shifts[] = { 1, 3, 7, 8, 9, 16, 100 };
+
+	for (size_t k = 0; k < sizeof shifts / sizeof shifts[0]; k++) {
+		for (int dir = 0; dir < 2; dir++) {
+			size_t n = LEN - shifts[k], dst = dir ? shifts[k] : 0, src = dir ? 0 : shifts[k];
+			for (size_t i = 0; i < LEN; i++)
+				buf[i] = want[i] = (unsigned char)(i * 13 + 5);
+			memcpy(tmp, want + src, n);
+			memcpy(want + dst, tmp, n);
+			if (kstr_memmove(buf + dst, buf + src, n) != buf + dst || memcmp(buf, want, LEN))
+				UFAIL("memmove dst=%zu src=%zu n=%zu", dst, src, n);
 		}
 	}
 	return NULL;
@@ -214,7 +269,9 @@ static const char *test_strlcat(void)
 UNIT_MAIN("string",
 	  UTEST(test_memcpy),
 	  UTEST(test_memmove_overlap),
+	  UTEST(test_memmove_long),
 	  UTEST(test_memset),
+	  UTEST(test_memset_lengths),
 	  UTEST(test_memcmp),
 	  UTEST(test_strlen_strnlen),
 	  UTEST(test_strcmp_strncmp),

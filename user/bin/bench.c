@@ -57,12 +57,10 @@ static bool run_thread(uint64_t n)
 	return true;
 }
 
-static bool run_spawn(uint64_t n)
+static bool spawn_wait(const char *prog, const char *argv[], uint64_t n)
 {
-	const char *argv[] = { "hello", "0", NULL };
-
 	for (uint64_t i = 0; i < n; i++) {
-		long pid = spawn("hello", argv);
+		long pid = spawn(prog, argv);
 		int status;
 
 		if (pid < 0 || wait((int)pid, &status) != pid || !KESTREL_WAIT_EXITED(status))
@@ -134,6 +132,21 @@ static bool run_fiber(uint64_t n)
 	return ok == 1;
 }
 
+static bool run_spawn(uint64_t n)
+{
+	const char *argv[] = { "hello", "0", NULL };
+
+	return spawn_wait("hello", argv, n);
+}
+
+/* true prints nothing: process creation and teardown alone. */
+static bool run_spawn_true(uint64_t n)
+{
+	const char *argv[] = { "true", NULL };
+
+	return spawn_wait("true", argv, n);
+}
+
 static void sort_u64(uint64_t *v, int n)
 {
 	for (int i = 1; i < n; i++)
@@ -170,6 +183,7 @@ static const struct bench benches[] = {
 	{ "user yield", "call", 1000, run_yield },
 	{ "user thread create+exit+join", "thread", 20, run_thread },
 	{ "user spawn+exit+wait (hello)", "process", 4, run_spawn },
+	{ "user spawn+exit+wait (true)", "process", 4, run_spawn_true },
 	/* Last: these leave a sleeping partner thread and idle fiber workers behind. */
 	{ "user futex wake+wait round trip", "round trip", 200, run_futex },
 	{ "user fiber create+run+exit+join", "fiber", 1000, run_fiber },
