@@ -12,6 +12,7 @@
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
+#include <kernel/pci.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/proc.h>
@@ -21,6 +22,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/time.h>
+#include <kernel/usb.h>
 #include <kernel/vmm.h>
 
 #define MIB (1024ul * 1024)
@@ -117,6 +119,9 @@ static void kernel_init_thread(void *arg)
 
 	proc_init();
 	console_input_init();
+	/* Devices after the IOAPIC, the clock and the scheduler: their waits are bounded in time. */
+	pci_init();
+	xhci_init();
 	ktest_run_from_cmdline(bi->cmdline);
 	kprintf("kestrel: boot complete\n");
 	start_init(bi);
