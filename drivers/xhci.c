@@ -50,6 +50,9 @@
 #define XHCI_REPORT_MAX         1024    /* largest interrupt packet taken */
 #define XHCI_BATCH              16      /* reports handed on per pass */
 #define XHCI_NAME_LEN           40
+#define XHCI_PATH_LEN           16
+#define XHCI_HUB_DESC_MAX       71      /* 7 bytes + two 32-byte port bitmaps (255 ports) */
+#define XHCI_HUB_POLL_MS        10      /* between port status reads during a hub port reset */
 #define USB_STRING_MAX          255
 
 /* Bounded waits (ms). The spec's figures are far smaller; these are generous ceilings. */
@@ -74,9 +77,21 @@ struct xhci_ring {
 
 struct xhci;
 
+/* Where a device is: its root port and the hubs between (xHCI 4.3.3, 8.9). */
+struct usb_loc {
+	uint8_t root_port;
+	uint8_t speed;
+	uint8_t depth;                  /* hubs above it */
+	uint32_t route;                 /* route string: the hub port of tier n in bits 4n+3:4n */
+	uint8_t tt_slot, tt_port;       /* the high-speed hub whose TT a LS/FS device uses */
+	char path[XHCI_PATH_LEN];       /* "5", "8.1": root port, then each hub's port */
+};
+
 struct usb_device {
 	struct xhci *hc;
-	uint8_t slot, port, speed;
+	uint8_t slot, port, speed;      /* port: the root port */
+	struct usb_loc loc;
+	bool is_hub;
 	volatile uint32_t *in_ctx, *out_ctx;
 	uint64_t in_pa, out_pa;
 	struct xhci_ring ep0, intr;
@@ -604,8 +619,10 @@ static int address_device(struct usb_device *d, uint16_t mps0)
 	clear_input(d);
 	in_ctx(d, 0)[XHCI_INPUT_ADD] = INPUT_ADD_SLOT | INPUT_ADD_EP(XHCI_DCI_EP0);
 	slot = in_ctx(d, 1);
-	slot[0] = SLOT_CTX_SPEED(d->speed) | SLOT_CTX_ENTRIES(1);
+	slot[0] = (d->loc.route & SLOT_CTX_ROUTE_MASK) | SLOT_CTX_SPEED(d->speed) |
+		  SLOT_CTX_ENTRIES(1);
 	slot[1] = SLOT_CTX_ROOT_PORT(d->port);
+	slot[2] = SLOT_CTX_TT_SLOT(d->loc.tt_slot) | SLOT_CTX_TT_PORT(d->loc.tt_port);
 	ep0 = in_ctx(d, 1 + XHCI_DCI_EP0);
 	ep0[1] = EP_CTX_CERR(XHCI_CERR_MAX) | EP_CTX_TYPE(EP_TYPE_CONTROL) |
 		 EP_CTX_MAX_PACKET(mps0);
@@ -732,7 +749,14 @@ static void usb_log(void *ctx, const char *fmt, ...)
 	kprintf("usb: %s: %s; device skipped\n", d->name, buf);
 }
 
-/* Everything after the address: descriptors, then a keyboard's configuration. */
+static int setup_hub(struct usb_device *d, const struct usb_device_desc *dd);
+
+/*
+ * Everything after the address: descriptors, then a keyboard's or a hub's
+ * configuration. 0: a keyboard is running; SETUP_HUB: a hub, kept; < 0:
+ * skipped (reported).
+ */
+#define SETUP_HUB 1
 static int setup_device(struct usb_device *d)
 {
 	struct usb_device_desc dd;
@@ -763,10 +787,8 @@ static int setup_device(struct usb_device *d)
 	kprintf("usb: %s: %04x:%04x \"%s\", %s speed, USB %x.%02x\n", d->name, dd.idVendor,
 		dd.idProduct, product, xhci_speed_name(d->speed), dd.bcdUSB >> 8,
 		dd.bcdUSB & 0xFF);
-	if (dd.bDeviceClass == USB_CLASS_HUB) {
-		kprintf("usb: %s: hub: hubs are not supported; device skipped\n", d->name);
-		return -ENOENT;
-	}
+	if (dd.bDeviceClass == USB_CLASS_HUB)
+		return setup_hub(d, &dd);
 	if (get_descriptor(d, "configuration descriptor", USB_DT_CONFIG, 0, 0,
 			   USB_CONFIG_DESC_LEN, &n) < 0)
 		return -EIO;
@@ -849,26 +871,25 @@ static int port_enable(struct xhci *hc, unsigned int port)
 	return (int)((sc & PORTSC_SPEED_MASK) >> PORTSC_SPEED_SHIFT);
 }
 
-static void port_attach(struct xhci *hc, unsigned int port)
+/* A device at loc whose port is enabled: slot, address, set-up; skipped with a line on failure. */
+static void attach_device(struct xhci *hc, const struct usb_loc *loc)
 {
 	struct usb_device *d;
 	char ccbuf[16];
 	uint8_t slot = 0;
-	int speed, cc;
+	int cc, rc;
 
-	speed = port_enable(hc, port);
-	if (speed < 0)
-		return;
 	hc->devices++;
 	d = dev_alloc(hc);
 	if (!d) {
-		kprintf("usb: xhci %s port %u: no memory or device entries left; port skipped\n",
-			hc->bdf, port);
+		kprintf("usb: xhci %s port %s: no memory or device entries left; device skipped\n",
+			hc->bdf, loc->path);
 		return;
 	}
-	d->port = (uint8_t)port;
-	d->speed = (uint8_t)speed;
-	ksnprintf(d->name, sizeof(d->name), "xhci %s port %u", hc->bdf, port);
+	d->loc = *loc;
+	d->port = loc->root_port;
+	d->speed = loc->speed;
+	ksnprintf(d->name, sizeof(d->name), "xhci %s port %s", hc->bdf, loc->path);
 	cc = xhci_command(hc, 0, TRB_TYPE(TRB_ENABLE_SLOT), &slot);
 	if (cc != CC_SUCCESS || slot == 0 || slot > hc->max_slots) {
 		if (cc >= 0)
@@ -882,12 +903,185 @@ static void port_attach(struct xhci *hc, unsigned int port)
 	hc->dcbaa[slot] = d->out_pa;
 	hc->by_slot[slot] = d;
 	spin_unlock_irqrestore(&hc->lock, flags);
-	if (address_device(d, xhci_ep0_max_packet(d->speed)) < 0 || setup_device(d) < 0) {
+	if (address_device(d, xhci_ep0_max_packet(d->speed)) < 0) {
 		dev_release(d);
 		return;
 	}
-	hc->keyboards++;
-	nkeyboards++;
+	rc = setup_device(d);
+	if (rc < 0) {
+		dev_release(d);
+	} else if (rc == 0) {
+		hc->keyboards++;
+		nkeyboards++;
+	}
+}
+
+static void port_attach(struct xhci *hc, unsigned int port)
+{
+	struct usb_loc loc = { .root_port = (uint8_t)port };
+	int speed = port_enable(hc, port);
+
+	if (speed < 0)
+		return;
+	loc.speed = (uint8_t)speed;
+	ksnprintf(loc.path, sizeof(loc.path), "%u", port);
+	attach_device(hc, &loc);
+}
+
+/* ------------------------------------------------------------ hubs (USB 2.0, 11.24) */
+
+static int hub_port_status(struct usb_device *hub, unsigned int port, uint16_t *st,
+			   uint16_t *change)
+{
+	size_t n;
+
+	if (control_or_report(hub, "GetPortStatus", USB_RT_PORT_IN, USB_REQ_GET_STATUS, 0,
+			      (uint16_t)port, USB_HUB_STATUS_LEN, &n) < 0)
+		return -EIO;
+	if (n < USB_HUB_STATUS_LEN) {
+		kprintf("usb: %s: GetPortStatus(%u) gave %zu bytes; port skipped\n", hub->name,
+			port, n);
+		return -EIO;
+	}
+	*st = (uint16_t)(hub->buf[0] | hub->buf[1] << 8);
+	*change = (uint16_t)(hub->buf[2] | hub->buf[3] << 8);
+	return 0;
+}
+
+static int hub_port_feature(struct usb_device *hub, uint8_t req, uint16_t feature,
+			    unsigned int port)
+{
+	return control_or_report(hub, req == USB_REQ_SET_FEATURE ? "SetPortFeature" :
+				 "ClearPortFeature", USB_RT_PORT_OUT, req, feature,
+				 (uint16_t)port, 0, NULL);
+}
+
+/* One downstream port of a hub: reset it and attach what is there. */
+static void hub_port_attach(struct usb_device *hub, unsigned int port)
+{
+	struct usb_loc loc = { .root_port = hub->loc.root_port,
+			       .depth = (uint8_t)(hub->loc.depth + 1) };
+	uint64_t deadline;
+	uint16_t st, change = 0;
+
+	if (hub_port_status(hub, port, &st, &change) < 0 || !(st & HUB_PORT_CONNECTION))
+		return;
+	ksnprintf(loc.path, sizeof(loc.path), "%s.%u", hub->loc.path, port);
+	if (port > XHCI_ROUTE_PORT_MAX) {
+		kprintf("usb: xhci %s port %s: hub port above %u cannot be routed; port skipped\n",
+			hub->hc->bdf, loc.path, XHCI_ROUTE_PORT_MAX);
+		return;
+	}
+	if (hub_port_feature(hub, USB_REQ_SET_FEATURE, HUB_FEAT_PORT_RESET, port) < 0)
+		return;
+	deadline = time_ns() + XHCI_PORT_RESET_MS * NS_PER_MS;
+	do {
+		if (hub_port_status(hub, port, &st, &change) < 0)
+			return;
+		if (change & HUB_C_PORT_RESET)
+			break;
+		sleep_ms(XHCI_HUB_POLL_MS);
+	} while (time_ns() < deadline);
+	if (!(change & HUB_C_PORT_RESET)) {
+		kprintf("usb: xhci %s port %s: hub port reset not done in %u ms; port skipped\n",
+			hub->hc->bdf, loc.path, XHCI_PORT_RESET_MS);
+		return;
+	}
+	if (hub_port_feature(hub, USB_REQ_CLEAR_FEATURE, HUB_FEAT_C_RESET, port) < 0 ||
+	    hub_port_feature(hub, USB_REQ_CLEAR_FEATURE, HUB_FEAT_C_CONNECTION, port) < 0)
+		return;
+	sleep_ms(XHCI_RESET_RECOVERY_MS);
+	if (!(st & HUB_PORT_ENABLE)) {
+		kprintf("usb: xhci %s port %s: hub port not enabled after reset; port skipped\n",
+			hub->hc->bdf, loc.path);
+		return;
+	}
+	loc.speed = st & HUB_PORT_LOW_SPEED ? USB_SPEED_LOW :
+		    st & HUB_PORT_HIGH_SPEED ? USB_SPEED_HIGH : USB_SPEED_FULL;
+	loc.route = hub->loc.route | (uint32_t)port << (4 * hub->loc.depth);
+	/* A low- or full-speed device below a high-speed hub goes through that hub's TT. */
+	if (hub->speed == USB_SPEED_HIGH && loc.speed != USB_SPEED_HIGH) {
+		loc.tt_slot = hub->slot;
+		loc.tt_port = (uint8_t)port;
+	} else {
+		loc.tt_slot = hub->loc.tt_slot;
+		loc.tt_port = hub->loc.tt_port;
+	}
+	attach_device(hub->hc, &loc);
+}
+
+/* Tell the controller the slot is a hub (Configure Endpoint, slot context only). */
+static int hub_slot_context(struct usb_device *d, uint8_t nports, bool mtt, uint8_t ttt)
+{
+	volatile uint32_t *slot;
+	char ccbuf[16];
+	int cc;
+
+	clear_input(d);
+	in_ctx(d, 0)[XHCI_INPUT_ADD] = INPUT_ADD_SLOT;
+	slot = in_ctx(d, 1);
+	for (unsigned int i = 0; i < XHCI_CTX_DWORDS; i++)
+		slot[i] = out_ctx(d, 0)[i];
+	slot[0] |= SLOT_CTX_HUB | (mtt ? SLOT_CTX_MTT : 0);
+	slot[1] = (slot[1] & ~SLOT_CTX_NPORTS(0xFFu)) | SLOT_CTX_NPORTS(nports);
+	if (d->speed == USB_SPEED_HIGH)
+		slot[2] |= SLOT_CTX_TTT(ttt);
+	slot[3] = 0;
+	cc = xhci_command(d->hc, d->in_pa, slot_cmd(TRB_CONFIGURE_EP, d->slot), NULL);
+	if (cc != CC_SUCCESS) {
+		if (cc >= 0)
+			kprintf("usb: %s: Configure Endpoint (hub): %s; device skipped\n", d->name,
+				xhci_cc_name((unsigned int)cc, ccbuf, sizeof(ccbuf)));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int setup_hub(struct usb_device *d, const struct usb_device_desc *dd)
+{
+	uint8_t nports, pwrgood, ttt, config;
+	uint16_t chars;
+	size_t n;
+
+	if (d->speed >= USB_SPEED_SUPER) {
+		kprintf("usb: %s: USB 3 hub: not supported; device skipped\n", d->name);
+		return -ENOENT;
+	}
+	if (d->loc.depth >= XHCI_ROUTE_TIERS) {
+		kprintf("usb: %s: hub below %u tiers of hubs cannot be routed; device skipped\n",
+			d->name, XHCI_ROUTE_TIERS);
+		return -ENOENT;
+	}
+	if (get_descriptor(d, "configuration descriptor", USB_DT_CONFIG, 0, 0,
+			   USB_CONFIG_DESC_LEN, &n) < 0)
+		return -EIO;
+	config = d->buf[5];
+	if (control_or_report(d, "SET_CONFIGURATION", USB_DIR_OUT | USB_TYPE_STANDARD |
+			      USB_RECIP_DEVICE, USB_REQ_SET_CONFIGURATION, config, 0, 0, NULL) < 0 ||
+	    control_or_report(d, "hub descriptor", USB_RT_HUB_CLASS_IN, USB_REQ_GET_DESCRIPTOR,
+			      USB_DT_HUB << 8, 0, XHCI_HUB_DESC_MAX, &n) < 0)
+		return -EIO;
+	if (n < USB_HUB_DESC_MIN_LEN || d->buf[1] != USB_DT_HUB) {
+		kprintf("usb: %s: hub descriptor of %zu bytes, type %#x; device skipped\n",
+			d->name, n, d->buf[1]);
+		return -EIO;
+	}
+	nports = d->buf[USB_HUB_DESC_NPORTS];
+	chars = (uint16_t)(d->buf[USB_HUB_DESC_CHARS] | d->buf[USB_HUB_DESC_CHARS + 1] << 8);
+	pwrgood = d->buf[USB_HUB_DESC_PWRGOOD];
+	ttt = (uint8_t)((chars >> HUB_CHAR_TTTT_SHIFT) & 3);
+	if (hub_slot_context(d, nports, d->speed == USB_SPEED_HIGH &&
+			     dd->bDeviceProtocol == USB_HUB_PROTOCOL_MTT, ttt) < 0)
+		return -EIO;
+	d->is_hub = true;
+	kprintf("usb: %s: hub with %u ports\n", d->name, nports);
+	for (unsigned int p = 1; p <= nports; p++)
+		if (hub_port_feature(d, USB_REQ_SET_FEATURE, HUB_FEAT_PORT_POWER, p) < 0)
+			return d->hc->dead ? -EIO : SETUP_HUB;
+	sleep_ms(2u * pwrgood > XHCI_PORT_POWER_MS ? 2u * pwrgood : XHCI_PORT_POWER_MS);
+	for (unsigned int p = 1; p <= nports && !d->hc->dead; p++)
+		hub_port_attach(d, p);
+	return SETUP_HUB;
 }
 
 /* ------------------------------------------------------------ controller */

@@ -29,6 +29,32 @@
 #define   HID_PROTOCOL_BOOT     0
 #define HID_IDLE_INDEFINITE     0       /* SET_IDLE duration: report only on change */
 
+/* Hub class (USB 2.0, 11.23-11.24). */
+#define USB_RT_HUB_CLASS_IN     (USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_DEVICE)
+#define USB_RT_PORT_OUT         (USB_DIR_OUT | USB_TYPE_CLASS | 0x03)   /* recipient: other (port) */
+#define USB_RT_PORT_IN          (USB_DIR_IN | USB_TYPE_CLASS | 0x03)
+#define USB_REQ_GET_STATUS      0x00
+#define USB_REQ_CLEAR_FEATURE   0x01
+#define USB_REQ_SET_FEATURE     0x03
+#define USB_DT_HUB              0x29
+#define USB_HUB_DESC_MIN_LEN    7       /* through bHubContrCurrent */
+#define USB_HUB_DESC_NPORTS     2       /* byte offsets in the hub descriptor */
+#define USB_HUB_DESC_CHARS      3       /* wHubCharacteristics */
+#define   HUB_CHAR_TTTT_SHIFT   5       /* TT think time, bits 6:5 */
+#define USB_HUB_DESC_PWRGOOD    5       /* bPwrOn2PwrGood, 2 ms units */
+#define HUB_FEAT_PORT_RESET     4
+#define HUB_FEAT_PORT_POWER     8
+#define HUB_FEAT_C_CONNECTION   16
+#define HUB_FEAT_C_ENABLE       17
+#define HUB_FEAT_C_RESET        20
+#define HUB_PORT_CONNECTION     (1u << 0)       /* wPortStatus (11.24.2.7.1) */
+#define HUB_PORT_ENABLE         (1u << 1)
+#define HUB_PORT_LOW_SPEED      (1u << 9)
+#define HUB_PORT_HIGH_SPEED     (1u << 10)
+#define HUB_C_PORT_RESET        (1u << 4)       /* wPortChange */
+#define USB_HUB_STATUS_LEN      4
+#define USB_HUB_PROTOCOL_MTT    2       /* bDeviceProtocol of a multi-TT high-speed hub */
+
 /* Descriptor types (USB 2.0, table 9-5). */
 #define USB_DT_DEVICE           0x01
 #define USB_DT_CONFIG           0x02

@@ -186,7 +186,15 @@ _Static_assert(sizeof(struct xhci_erst_entry) == 16, "ERST entry (xHCI 6.5)");
 #define SLOT_CTX_SPEED(s)       ((uint32_t)(s) << 20)
 #define SLOT_CTX_ENTRIES(n)     ((uint32_t)(n) << 27)
 #define SLOT_CTX_ENTRIES_MASK   (0x1Fu << 27)
+#define SLOT_CTX_MTT            (1u << 25)
+#define SLOT_CTX_HUB            (1u << 26)
 #define SLOT_CTX_ROOT_PORT(p)   ((uint32_t)(p) << 16)   /* dword 1 */
+#define SLOT_CTX_NPORTS(n)      ((uint32_t)(n) << 24)
+#define SLOT_CTX_TT_SLOT(s)     ((uint32_t)(s))         /* dword 2 */
+#define SLOT_CTX_TT_PORT(p)     ((uint32_t)(p) << 8)
+#define SLOT_CTX_TTT(t)         ((uint32_t)(t) << 16)
+#define XHCI_ROUTE_TIERS        5       /* route string: 5 hub tiers of 4 bits */
+#define XHCI_ROUTE_PORT_MAX     15
 /* Endpoint context. */
 #define EP_CTX_INTERVAL(i)      ((uint32_t)(i) << 16)   /* dword 0 */
 #define EP_CTX_CERR(n)          ((uint32_t)(n) << 1)    /* dword 1 */

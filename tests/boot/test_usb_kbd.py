@@ -6,18 +6,22 @@
   through QMP input-send-event (each key waits for the shell's echo, so a
   dead keyboard fails at its first key), check hello's answer and the
   power-off. A second typing boot does the same on -M pc,i8042=off with
-  nec-usb-xhci without MSI or MSI-X, so the polling fallback is covered.
+  the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
+  so hubs (route strings) and the polling fallback are covered.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
-  with a keyboard, a tablet, a USB stick (on a USB3 port) and a hub
+  with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
   I/O configuration, MSI); a controller with nothing plugged in; a machine
-  without xHCI; GRUB on UEFI, where OVMF drove the controller first.
+  without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
+  a device that never answers (usb-redir to SilentUsbHost below) next to
+  a keyboard: timed out, reported and skipped, the keyboard still set up.
 
 Prints KTAP; exit status 1 on any failure."""
 
 import json
 import re
 import socket
+import struct
 import sys
 import tempfile
 import shutil
@@ -39,7 +43,7 @@ KBD_ID = "usbkbd"
 
 # QAPI QKeyCode names of the characters typed (US layout, no Shift needed).
 QCODES = {" ": "spc", "\n": "ret"}
-KEYBOARD_LINE = r"^usb: xhci \S+ port \d+: boot keyboard on interface 0, endpoint 0x81"
+KEYBOARD_LINE = r"^usb: xhci \S+ port [\d.]+: boot keyboard on interface 0, endpoint 0x81"
 TYPED = [
     # (text typed on the USB keyboard, regexes the output must then show)
     ("run hello 42\n", [r'argv\[1\]="42"', r"hello exited with status 42"]),
@@ -142,15 +146,16 @@ def type_on_usb(q, path, text, proc, failures):
     return True
 
 
-def typing_boot(name, machine, controller, require=()):
+def typing_boot(name, machine, devices, require=()):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
     workdir = Path(tempfile.mkdtemp(prefix=f"kestrel-{name}-"))
     result = harness.BootResult(spec, workdir=str(workdir))
     serial, sock = workdir / "serial.log", workdir / "qmp.sock"
-    extra = ["-machine", "i8042=off", "-device", controller, "-device", f"usb-kbd,id={KBD_ID}",
-         "-qmp", f"unix:{sock},server=on,wait=off"]
+    extra = ["-machine", "i8042=off", "-qmp", f"unix:{sock},server=on,wait=off"]
+    for d in devices:
+        extra += ["-device", d]
     try:
         result.argv = qemu.build_argv("img", spec.smp, spec.mem, machine, "", serial=str(serial),
                                       workdir=str(workdir), extra=extra,
@@ -210,14 +215,95 @@ def typing_boot(name, machine, controller, require=()):
     return result
 
 
+# ------------------------------------------------------------------ a device that never answers
+
+# usbredir protocol (usbredirproto.h, spice/usbredir): header {u32 type, u32 length, id},
+# little endian; the id is 32 bits in the hello and 64 once both sides offered 64-bit ids.
+# QEMU's usb-redir on xHCI wants the peer to offer the three capabilities below.
+USBREDIR_HELLO = 0
+USBREDIR_DEVICE_CONNECT = 1
+USBREDIR_INTERFACE_INFO = 4
+USBREDIR_EP_INFO = 5
+USBREDIR_MAX = 32                   # interfaces and endpoints per info packet
+USBREDIR_EP_CONTROL = 0
+USBREDIR_EP_INVALID = 255
+USBREDIR_EP0_IN = 16                # endpoint index: IN endpoints from 16
+USBREDIR_CAP_EP_INFO_MAX_PACKET_SIZE = 4
+USBREDIR_CAP_64BITS_IDS = 5
+USBREDIR_CAP_32BITS_BULK_LENGTH = 6
+USBREDIR_EP0_MAX_PACKET = 64
+USBREDIR_SPEED_FULL = 1
+USBREDIR_VERSION_LEN = 64
+
+
+class SilentUsbHost(threading.Thread):
+    """The far end of QEMU's usb-redir: it announces one full-speed device
+    (hello, then device_connect) and never answers a single request, so the
+    guest's first GET_DESCRIPTOR stays unanswered. QEMU is the socket's
+    server and waits for this connection before it starts the guest."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.done = threading.Event()
+
+    @staticmethod
+    def packet(ptype, payload, id64=True):
+        return struct.pack("<IIQ" if id64 else "<III", ptype, len(payload), 0) + payload
+
+    def run(self):
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while not self.done.is_set() and time.monotonic() < deadline:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(str(self.path))
+                break
+            except OSError:
+                sock.close()
+                time.sleep(0.05)
+        else:
+            return
+        with sock:
+            hello = b"kestrel silent usb host".ljust(USBREDIR_VERSION_LEN, b"\0") + \
+                struct.pack("<I", 1 << USBREDIR_CAP_EP_INFO_MAX_PACKET_SIZE |
+                            1 << USBREDIR_CAP_64BITS_IDS | 1 << USBREDIR_CAP_32BITS_BULK_LENGTH)
+            # One interface that claims to be a boot keyboard (HID 3/1/1), EP0 only.
+            pad = bytes(USBREDIR_MAX - 1)
+            interfaces = struct.pack("<I", 1) + b"\0" + pad + b"\x03" + pad + b"\x01" + pad + \
+                b"\x01" + pad
+            types = bytearray([USBREDIR_EP_INVALID] * USBREDIR_MAX)
+            types[0] = types[USBREDIR_EP0_IN] = USBREDIR_EP_CONTROL
+            sizes = [0] * USBREDIR_MAX
+            sizes[0] = sizes[USBREDIR_EP0_IN] = USBREDIR_EP0_MAX_PACKET
+            eps = bytes(types) + bytes(2 * USBREDIR_MAX) + \
+                struct.pack(f"<{USBREDIR_MAX}H", *sizes)        # intervals, interfaces, sizes
+            connect = struct.pack("<BBBBHH", USBREDIR_SPEED_FULL, 0, 0, 0, 0x1234, 0x5678)
+            sock.sendall(self.packet(USBREDIR_HELLO, hello, id64=False) +
+                         self.packet(USBREDIR_INTERFACE_INFO, interfaces) +
+                         self.packet(USBREDIR_EP_INFO, eps) +
+                         self.packet(USBREDIR_DEVICE_CONNECT, connect))
+            sock.settimeout(0.2)
+            while not self.done.is_set():       # read and drop whatever QEMU asks
+                try:
+                    if not sock.recv(65536):
+                        return
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+
+
 # ------------------------------------------------------------------ shapes
 
-def shape(name, boot, machine, devices, require, timeout=60.0):
+def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None):
     extra = ["-machine", "i8042=off"] if machine == "q35" else []
+    if chardev:
+        extra += ["-chardev", chardev]
     for d in devices:
         extra += ["-drive", d[len("drive:"):]] if d.startswith("drive:") else ["-device", d]
     return BootSpec(name, boot=boot, machine=machine, cmdline="test=boot", timeout=timeout,
-                    require=tuple(require), forbid=no_panic(), extra=tuple(extra))
+                    require=tuple(require), forbid=no_panic() if forbid is None else forbid,
+                    extra=tuple(extra))
 
 
 def stick_drive():
@@ -240,7 +326,7 @@ def shapes():
                r"device skipped",
                r"^usb: xhci \S+ port \d+: 46f4:0001 \"QEMU USB HARDDRIVE\", super speed",
                r"^usb: xhci \S+ port \d+: mass storage, not a boot keyboard; device skipped",
-               r"^usb: xhci \S+ port \d+: hub: hubs are not supported; device skipped",
+               r"^usb: xhci \S+ port \d+: hub with 8 ports$",
                r"^usb: xhci \S+: 4 devices connected, 1 keyboard$"]),
         shape("usb-pc-nec-msi", "img", "pc", ["nec-usb-xhci,msix=off", "usb-kbd"],
               [r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)",
@@ -260,8 +346,24 @@ def shapes():
 def main():
     harness.install_signal_handlers()
     specs = shapes()
-    typing = [("usb-type-q35-msix", "q35", "qemu-xhci", [r", MSI-X$"]),
-              ("usb-type-pc-polled", "pc", "nec-usb-xhci,msi=off,msix=off", [r", no MSI: polled$"])]
+    sockdir = Path(tempfile.mkdtemp(prefix="kestrel-usbredir-"))
+    silent = SilentUsbHost(sockdir / "redir.sock")
+    specs.append(shape("usb-q35-silent-device", "img", "q35",
+                       ["qemu-xhci,id=xhci", "usb-kbd,bus=xhci.0,port=1",
+                        f"usb-redir,chardev=redir,bus=xhci.0,port=2"],
+                       [r"^usb: xhci \S+ port \d+: device descriptor: no answer in 500 ms; "
+                        r"device skipped$",
+                        KEYBOARD_LINE, r"^usb: xhci \S+: 2 devices connected, 1 keyboard$"],
+                       chardev=f"socket,id=redir,path={silent.path},server=on,wait=on",
+                       forbid=(r"^panic: ",)))
+    silent.start()
+    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"]),
+              # The keyboard behind two hubs, on a controller without MSI or MSI-X.
+              ("usb-type-pc-polled-hubs", "pc",
+               ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
+                "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
+               [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"])]
     rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
     lock = threading.Lock()
     results = []
@@ -280,6 +382,8 @@ def main():
         rep.boot(r)
     for t in threads:
         t.join()
+    silent.done.set()
+    shutil.rmtree(sockdir, ignore_errors=True)
     for r in results:
         rep.boot(r)
     return rep.finish()
