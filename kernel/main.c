@@ -13,6 +13,7 @@
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
+#include <kernel/pci.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/proc.h>
@@ -23,6 +24,7 @@
 #include <kernel/string.h>
 #include <kernel/syscall.h>
 #include <kernel/time.h>
+#include <kernel/usb.h>
 #include <kernel/vmm.h>
 
 #define MIB (1024ul * 1024)
@@ -121,6 +123,9 @@ static void kernel_init_thread(void *arg)
 	proc_init();
 	console_input_init();
 	i8042_init();
+	/* Devices after the IOAPIC, the clock and the scheduler: their waits are bounded in time. */
+	pci_init();
+	xhci_init();
 	ktest_run_from_cmdline(bi->cmdline);
 	kprintf("kestrel: boot complete\n");
 	start_init(bi);

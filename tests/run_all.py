@@ -37,6 +37,8 @@ BOOT_PROGRAMS = [
     ("gdb", [PY, "tests/boot/gdb_test.py"], 300),
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
+    # USB keyboards through xHCI: typing over QMP, and the driver's lines on other shapes.
+    ("usb keyboards", [PY, "tests/boot/test_usb_kbd.py"], 300),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
     # The framebuffer console on three boot paths, read back by screendump (~12 s).
     ("screen", [PY, "tests/boot/test_screen.py"], 300),

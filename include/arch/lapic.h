@@ -55,6 +55,7 @@
 #define VEC_TIMER               0x20
 #define VEC_IRQ_BASE            0x30    /* ISA IRQ n through the IOAPIC: 0x30 + n */
 #define VEC_PIC_BASE            0x50    /* 8259s remapped here, then masked */
+#define VEC_USB                 0x60    /* every xHCI controller's MSI/MSI-X message */
 #define VEC_RESCHEDULE          0xF0
 #define VEC_TLB_SHOOTDOWN       0xF1
 #define VEC_CALL                0xF2    /* generic cross-CPU call / IPI test */

@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""USB keyboards through xHCI (docs/usb.md), all boots in parallel:
+
+- typing: -M q35,i8042=off with qemu-xhci and usb-kbd (no PS/2 keyboard),
+  boot to `kestrel> `, type `run hello 42` and `halt` on the USB keyboard
+  through QMP input-send-event (each key waits for the shell's echo, so a
+  dead keyboard fails at its first key), check hello's answer and the
+  power-off. A second typing boot does the same on -M pc,i8042=off with
+  the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
+  so hubs (route strings) and the polling fallback are covered.
+- shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
+  with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
+  (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
+  I/O configuration, MSI); a controller with nothing plugged in; a machine
+  without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
+  a device that never answers (usb-redir to SilentUsbHost below) next to
+  a keyboard: timed out, reported and skipped, the keyboard still set up.
+
+Prints KTAP; exit status 1 on any failure."""
+
+import json
+import re
+import socket
+import struct
+import sys
+import tempfile
+import shutil
+import time
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import BootSpec, qemu  # noqa: E402
+
+PROMPT = "kestrel> "
+BOOT_TIMEOUT = 120.0 * harness.TIMEOUT_SCALE
+KEY_TIMEOUT = 15.0 * harness.TIMEOUT_SCALE      # one key's echo
+ANSWER_TIMEOUT = 30.0 * harness.TIMEOUT_SCALE
+QMP_TIMEOUT = 10.0 * harness.TIMEOUT_SCALE
+POLL_S = 0.02
+KBD_ID = "usbkbd"
+
+# QAPI QKeyCode names of the characters typed (US layout, no Shift needed).
+QCODES = {" ": "spc", "\n": "ret"}
+KEYBOARD_LINE = r"^usb: xhci \S+ port [\d.]+: boot keyboard on interface 0, endpoint 0x81"
+TYPED = [
+    # (text typed on the USB keyboard, regexes the output must then show)
+    ("run hello 42\n", [r'argv\[1\]="42"', r"hello exited with status 42"]),
+]
+
+
+def no_panic():
+    return (r"^panic: ", r"^usb: .*(timed out|no answer|not completed)")
+
+
+# ------------------------------------------------------------------ QMP (minimal)
+
+class QMP:
+    """Enough of the QEMU Machine Protocol for input-send-event."""
+
+    def __init__(self, path, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(str(path))
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no QMP socket at {path} within {timeout:.0f} s")
+                time.sleep(0.05)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        if "QMP" not in self._read():
+            raise RuntimeError("not a QMP greeting")
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("QEMU closed the QMP socket")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, command, **args):
+        self.sock.sendall(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "error" in reply:
+                raise RuntimeError(f"{command}: {reply['error'].get('desc')}")
+            if "return" in reply:
+                return reply["return"]
+
+    def key(self, qcode, down):
+        # No device= : a keyboard named so must be bound to a display, and
+        # with i8042=off the USB keyboard is the only one there is.
+        self.execute("input-send-event", events=[
+            {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}])
+
+    def close(self):
+        self.sock.close()
+
+
+# ------------------------------------------------------------------ typing boots
+
+def read_log(path):
+    return harness.clean_serial(path.read_bytes()) if path.exists() else ""
+
+
+def wait_for(path, pattern, start, timeout, proc):
+    """The match of pattern in the serial log from offset start, or None."""
+    rx = re.compile(pattern, re.M)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = rx.search(read_log(path), start)
+        if m:
+            return m
+        if proc.poll() is not None:
+            return rx.search(read_log(path), start)
+        time.sleep(POLL_S)
+    return None
+
+
+def type_on_usb(q, path, text, proc, failures):
+    """Press and release each key; the shell echoes it before the next one."""
+    for ch in text:
+        start = len(read_log(path))
+        code = QCODES.get(ch, ch)
+        try:
+            q.key(code, True)
+            q.key(code, False)
+        except (RuntimeError, OSError):
+            # `halt` powers off as soon as Enter goes down: QEMU is gone before the key-up.
+            try:
+                proc.wait(timeout=QMP_TIMEOUT)
+            except Exception:
+                raise RuntimeError(f"QMP failed while typing {ch!r} and QEMU still runs")
+        if not wait_for(path, re.escape(ch), start, KEY_TIMEOUT, proc):
+            failures.append(f"typed {ch!r} on the USB keyboard: no echo within "
+                            f"{KEY_TIMEOUT:.0f} s (dead keyboard)")
+            return False
+    return True
+
+
+def typing_boot(name, machine, devices, require=()):
+    """One interactive boot as a harness.BootResult, checked by hand."""
+    spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
+                    expect_status=0)
+    workdir = Path(tempfile.mkdtemp(prefix=f"kestrel-{name}-"))
+    result = harness.BootResult(spec, workdir=str(workdir))
+    serial, sock = workdir / "serial.log", workdir / "qmp.sock"
+    extra = ["-machine", "i8042=off", "-qmp", f"unix:{sock},server=on,wait=off"]
+    for d in devices:
+        extra += ["-device", d]
+    try:
+        result.argv = qemu.build_argv("img", spec.smp, spec.mem, machine, "", serial=str(serial),
+                                      workdir=str(workdir), extra=extra,
+                                      image=harness.image_for("img"))
+    except qemu.LaunchError as e:
+        result.failures.append(f"cannot launch: {e}")
+        return result
+    result.accel = qemu.describe_argv(result.argv)
+    begin = time.monotonic()
+    with open(workdir / "qemu.stderr", "w+b") as err:
+        proc = harness.start_qemu(result.argv, err)
+        q = None
+        try:
+            if not wait_for(serial, re.escape(PROMPT), 0, BOOT_TIMEOUT, proc):
+                result.failures.append(f"no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
+            else:
+                q = QMP(sock, QMP_TIMEOUT)
+                for text, wants in TYPED:
+                    start = len(read_log(serial))
+                    if not type_on_usb(q, serial, text, proc, result.failures):
+                        break
+                    end = wait_for(serial, re.escape(PROMPT), start, ANSWER_TIMEOUT, proc)
+                    answer = read_log(serial)[start:end.start() if end else None]
+                    for w in wants:
+                        if not re.search(w, answer, re.M):
+                            result.failures.append(f"after typing {text!r}: missing /{w}/")
+                if not result.failures and type_on_usb(q, serial, "halt\n", proc,
+                                                       result.failures):
+                    try:
+                        result.status = proc.wait(timeout=ANSWER_TIMEOUT)
+                    except Exception:
+                        result.failures.append("halt typed on the USB keyboard: QEMU still runs")
+        except (RuntimeError, OSError) as e:
+            result.failures.append(f"QMP: {e}")
+        finally:
+            if q:
+                q.close()
+            harness.kill_qemu(proc)
+        err.seek(0)
+        result.stderr = err.read().decode("utf-8", errors="replace")
+    result.seconds = time.monotonic() - begin
+    result.log = read_log(serial)
+    if not result.failures:
+        if result.status != 0 or "powering off" not in result.log:
+            result.failures.append(f"halt: QEMU status {harness.describe_status(result.status)}, "
+                                   "expected an ACPI power-off (0)")
+        for rx in (KEYBOARD_LINE,) + tuple(require):
+            if not re.search(rx, result.log, re.M):
+                result.failures.append(f"missing line matching /{rx}/")
+        for rx in no_panic():
+            m = re.search(rx, result.log, re.M)
+            if m:
+                result.failures.append(f"forbidden line: {m.group(0)!r}")
+    if result.ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+        result.workdir = None
+    return result
+
+
+# ------------------------------------------------------------------ a device that never answers
+
+# usbredir protocol (usbredirproto.h, spice/usbredir): header {u32 type, u32 length, id},
+# little endian; the id is 32 bits in the hello and 64 once both sides offered 64-bit ids.
+# QEMU's usb-redir on xHCI wants the peer to offer the three capabilities below.
+USBREDIR_HELLO = 0
+USBREDIR_DEVICE_CONNECT = 1
+USBREDIR_INTERFACE_INFO = 4
+USBREDIR_EP_INFO = 5
+USBREDIR_MAX = 32                   # interfaces and endpoints per info packet
+USBREDIR_EP_CONTROL = 0
+USBREDIR_EP_INVALID = 255
+USBREDIR_EP0_IN = 16                # endpoint index: IN endpoints from 16
+USBREDIR_CAP_EP_INFO_MAX_PACKET_SIZE = 4
+USBREDIR_CAP_64BITS_IDS = 5
+USBREDIR_CAP_32BITS_BULK_LENGTH = 6
+USBREDIR_EP0_MAX_PACKET = 64
+USBREDIR_SPEED_FULL = 1
+USBREDIR_VERSION_LEN = 64
+
+
+class SilentUsbHost(threading.Thread):
+    """The far end of QEMU's usb-redir: it announces one full-speed device
+    (hello, then device_connect) and never answers a single request, so the
+    guest's first GET_DESCRIPTOR stays unanswered. QEMU is the socket's
+    server and waits for this connection before it starts the guest."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.done = threading.Event()
+
+    @staticmethod
+    def packet(ptype, payload, id64=True):
+        return struct.pack("<IIQ" if id64 else "<III", ptype, len(payload), 0) + payload
+
+    def run(self):
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while not self.done.is_set() and time.monotonic() < deadline:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(str(self.path))
+                break
+            except OSError:
+                sock.close()
+                time.sleep(0.05)
+        else:
+            return
+        with sock:
+            hello = b"kestrel silent usb host".ljust(USBREDIR_VERSION_LEN, b"\0") + \
+                struct.pack("<I", 1 << USBREDIR_CAP_EP_INFO_MAX_PACKET_SIZE |
+                            1 << USBREDIR_CAP_64BITS_IDS | 1 << USBREDIR_CAP_32BITS_BULK_LENGTH)
+            # One interface that claims to be a boot keyboard (HID 3/1/1), EP0 only.
+            pad = bytes(USBREDIR_MAX - 1)
+            interfaces = struct.pack("<I", 1) + b"\0" + pad + b"\x03" + pad + b"\x01" + pad + \
+                b"\x01" + pad
+            types = bytearray([USBREDIR_EP_INVALID] * USBREDIR_MAX)
+            types[0] = types[USBREDIR_EP0_IN] = USBREDIR_EP_CONTROL
+            sizes = [0] * USBREDIR_MAX
+            sizes[0] = sizes[USBREDIR_EP0_IN] = USBREDIR_EP0_MAX_PACKET
+            eps = bytes(types) + bytes(2 * USBREDIR_MAX) + \
+                struct.pack(f"<{USBREDIR_MAX}H", *sizes)        # intervals, interfaces, sizes
+            connect = struct.pack("<BBBBHH", USBREDIR_SPEED_FULL, 0, 0, 0, 0x1234, 0x5678)
+            sock.sendall(self.packet(USBREDIR_HELLO, hello, id64=False) +
+                         self.packet(USBREDIR_INTERFACE_INFO, interfaces) +
+                         self.packet(USBREDIR_EP_INFO, eps) +
+                         self.packet(USBREDIR_DEVICE_CONNECT, connect))
+            sock.settimeout(0.2)
+            while not self.done.is_set():       # read and drop whatever QEMU asks
+                try:
+                    if not sock.recv(65536):
+                        return
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+
+
+# ------------------------------------------------------------------ shapes
+
+def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None):
+    extra = ["-machine", "i8042=off"] if machine == "q35" else []
+    if chardev:
+        extra += ["-chardev", chardev]
+    for d in devices:
+        extra += ["-drive", d[len("drive:"):]] if d.startswith("drive:") else ["-device", d]
+    return BootSpec(name, boot=boot, machine=machine, cmdline="test=boot", timeout=timeout,
+                    require=tuple(require), forbid=no_panic() if forbid is None else forbid,
+                    extra=tuple(extra))
+
+
+def stick_drive():
+    """A USB stick's medium: the boot image itself, read only, writes to a snapshot."""
+    return f"drive:if=none,id=stick,format=raw,readonly=on,file={qemu.qemu_escape(str(harness.image_for('img')))}"
+
+
+def shapes():
+    ctl = r"^usb: xhci (\S+): [0-9a-f]{4}:[0-9a-f]{4}, xHCI \d\.\d\d, \d+ ports"
+    return [
+        shape("usb-q35-mixed", "img", "q35",
+              ["qemu-xhci", "usb-kbd", "usb-tablet", stick_drive(), "usb-storage,drive=stick",
+               "usb-hub"],
+              [r"^pci: \d+ functions on \d+ bus(es)?, ECAM at 0xb0000000",
+               r"^pci: \S+ 1b36:000d class 0c0330 USB controller",
+               ctl + r".*, MSI-X$",
+               KEYBOARD_LINE,
+               r"^usb: xhci \S+ port \d+: 0627:0001 \"QEMU USB Tablet\"",
+               r"^usb: xhci \S+ port \d+: HID device \(no boot keyboard\), not a boot keyboard; "
+               r"device skipped",
+               r"^usb: xhci \S+ port \d+: 46f4:0001 \"QEMU USB HARDDRIVE\", super speed",
+               r"^usb: xhci \S+ port \d+: mass storage, not a boot keyboard; device skipped",
+               r"^usb: xhci \S+ port \d+: hub with 8 ports$",
+               r"^usb: xhci \S+: 4 devices connected, 1 keyboard$"]),
+        shape("usb-pc-nec-msi", "img", "pc", ["nec-usb-xhci,msix=off", "usb-kbd"],
+              [r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)",
+               ctl + r".*, MSI$", KEYBOARD_LINE,
+               r"^usb: xhci \S+: 1 device connected, 1 keyboard$"]),
+        shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
+              [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
+               r"^usb: 1 xHCI controller, 0 keyboards$"]),
+        shape("usb-q35-none", "img", "q35", [],
+              [r"^usb: no xHCI controller$"]),
+        shape("usb-uefi-q35", "uefi", "q35", ["qemu-xhci", "usb-kbd"],
+              [ctl, KEYBOARD_LINE, r"^usb: xhci \S+: 1 device connected, 1 keyboard$"],
+              timeout=120.0),
+    ]
+
+
+def main():
+    harness.install_signal_handlers()
+    specs = shapes()
+    sockdir = Path(tempfile.mkdtemp(prefix="kestrel-usbredir-"))
+    silent = SilentUsbHost(sockdir / "redir.sock")
+    specs.append(shape("usb-q35-silent-device", "img", "q35",
+                       ["qemu-xhci,id=xhci", "usb-kbd,bus=xhci.0,port=1",
+                        f"usb-redir,chardev=redir,bus=xhci.0,port=2"],
+                       [r"^usb: xhci \S+ port \d+: device descriptor: no answer in 500 ms; "
+                        r"device skipped$",
+                        KEYBOARD_LINE, r"^usb: xhci \S+: 2 devices connected, 1 keyboard$"],
+                       chardev=f"socket,id=redir,path={silent.path},server=on,wait=on",
+                       forbid=(r"^panic: ",)))
+    silent.start()
+    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"]),
+              # The keyboard behind two hubs, on a controller without MSI or MSI-X.
+              ("usb-type-pc-polled-hubs", "pc",
+               ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
+                "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
+               [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"])]
+    rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
+    lock = threading.Lock()
+    results = []
+
+    def run_typing(args):
+        r = typing_boot(*args)
+        with lock:
+            results.append(r)
+
+    # The typing boots poll their logs, the shapes wait for QEMU: all at once,
+    # the shapes on the harness's pool next to them.
+    threads = [threading.Thread(target=run_typing, args=(t,)) for t in typing]
+    for t in threads:
+        t.start()
+    for r in harness.run_many(specs, jobs=2):
+        rep.boot(r)
+    for t in threads:
+        t.join()
+    silent.done.set()
+    shutil.rmtree(sockdir, ignore_errors=True)
+    for r in results:
+        rep.boot(r)
+    return rep.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
