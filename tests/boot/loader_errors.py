@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Our BIOS loader's error paths: build broken disk images with
-tools/mkimage.py from build/ artifacts (stage1.bin, stage2.bin, kestrel.elf),
+tools/mkimage.py from build/ artifacts (stage1.bin, stage2.bin, kestrel.elf,
+bootx64.efi: the layout of build/kestrel.img, GPT, ESP and all),
 boot each in QEMU and require the loader's exact message on COM1, plus one
 good image as a control. The loader halts forever after an error, so a boot
 ends as soon as every required line has appeared; a timeout is a failure.
@@ -85,7 +86,7 @@ def without_note(elf):
 # ------------------------------------------------------------------ images
 
 def artifacts():
-    paths = {n: BUILD / n for n in ("stage1.bin", "stage2.bin", "kestrel.elf")}
+    paths = {n: BUILD / n for n in ("stage1.bin", "stage2.bin", "kestrel.elf", "bootx64.efi")}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"missing {', '.join(missing)} (run: make)")
@@ -94,7 +95,8 @@ def artifacts():
 
 def image(art, kernel=None, initrd=b""):
     return mkimage.build(art["stage1.bin"], art["stage2.bin"],
-                         kernel if kernel is not None else art["kestrel.elf"], initrd, "")
+                         kernel if kernel is not None else art["kestrel.elf"], initrd, "",
+                         art["bootx64.efi"])
 
 
 def stage2_missing(art):
@@ -110,8 +112,8 @@ def disk_too_short(art):
 
 
 def stage2_cut_short(art):
-    """MBR and stage 2's header sector only: stage 1's second read fails."""
-    return image(art)[:2 * mkimage.SECTOR]
+    """MBR, GPT and stage 2's header sector only: stage 1's second read fails."""
+    return image(art)[:(mkimage.STAGE2_LBA + 1) * mkimage.SECTOR]
 
 
 FLOPPY_BYTES = 1474560          # a 1.44 MB floppy: SeaBIOS has no EDD for it
@@ -144,7 +146,7 @@ CASES = [
     Case("missing_entry_note", lambda a: image(a, without_note(a["kestrel.elf"])),
          (r"^Kestrel: bad kernel ELF: no Kestrel entry note$", HALTED)),
     Case("disk_read_error", disk_too_short,
-         (r"^Kestrel: disk read error at LBA 2048 \(drive 0x80\)$", HALTED)),
+         (rf"^Kestrel: disk read error at LBA {mkimage.PART_START_LBA} \(drive 0x80\)$", HALTED)),
     Case("not_enough_memory", lambda a: image(a, initrd=bytes(40 * MIB)),
          (r"^Kestrel: not enough memory: ", HALTED), mem="32M"),
     Case("no_long_mode", lambda a: image(a),
