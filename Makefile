@@ -174,7 +174,7 @@ BOOT_LDFLAGS := -m elf_i386 -nostdlib -static --no-warn-rwx-segments --build-id=
 BOOT_LDSCPP  := $(CC) -E -P -x assembler-with-cpp -undef -D__ASSEMBLER__ -Iinclude -MMD -MP
 STAGE2_OBJ   := $(B)/boot/stage2.o $(B)/boot/loader.o $(B)/boot/console.o $(B)/boot/a20.o \
                 $(B)/boot/memmap.o $(B)/boot/disk.o $(B)/boot/rsdp.o $(B)/boot/bootinfo.o $(B)/boot/bootinfo_mmap.o \
-                $(B)/boot/elf.o $(B)/boot/string.o
+                $(B)/boot/elf.o $(B)/boot/string.o $(B)/boot/crc32.o $(B)/boot/gpt.o
 # Default kernel command line stored in the image: make IMG_CMDLINE="...".
 IMG_CMDLINE  ?=
 export IMG_CMDLINE
@@ -189,7 +189,7 @@ $(B)/boot/%.o: boot/%.c
 	@echo "  CC32    $<"
 	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
-$(B)/boot/string.o: kernel/string.c
+$(B)/boot/string.o $(B)/boot/crc32.o: $(B)/boot/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC32    $<"
 	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
