@@ -37,6 +37,8 @@ BOOT_PROGRAMS = [
     ("gdb", [PY, "tests/boot/gdb_test.py"], 300),
     ("gdb helpers", [PY, "tests/boot/gdb_helpers_test.py"], 300),
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
+    # build/kestrel.img on xHCI/AHCI/NVMe under SeaBIOS and OVMF (6 boots).
+    ("stick", [PY, "tests/boot/test_stick.py"], 600),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
 ]
 LOADER_ERRORS = "tests/boot/loader_errors.py"   # optional, written with the loader
@@ -49,6 +51,7 @@ def programs():
     for p in units:
         yield (f"unit {p.name[len('test_'):]}", [str(p)], UNIT_TIMEOUT)
     yield ("unit accel", [PY, "tests/unit/test_accel.py"], UNIT_TIMEOUT)
+    yield ("unit mkimage", [PY, "tests/unit/test_mkimage.py"], UNIT_TIMEOUT)
     yield from BOOT_PROGRAMS
     if (ROOT / LOADER_ERRORS).is_file():
         yield ("loader errors", [PY, LOADER_ERRORS], 600)

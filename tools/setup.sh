@@ -5,9 +5,9 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools
-	  ovmf gdb python3 make gcc binutils util-linux)
-commands=(qemu-system-x86_64 grub-mkrescue grub-file xorriso mformat gdb python3 make gcc ld
-	  objcopy lsblk findmnt)
+	  ovmf gdb python3 make gcc binutils util-linux gdisk)
+commands=(qemu-system-x86_64 grub-mkrescue grub-mkimage grub-file xorriso mformat mcopy mmd
+	  mtype gdb python3 make gcc ld objcopy lsblk findmnt sgdisk)
 paths=(/usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi)
 
 # OVMF: the combined image, or the split CODE/VARS pair (tools/qemu.py uses either).
