@@ -193,7 +193,8 @@ BOOT_LDFLAGS := -m elf_i386 -nostdlib -static --no-warn-rwx-segments --build-id=
 BOOT_LDSCPP  := $(CC) -E -P -x assembler-with-cpp -undef -D__ASSEMBLER__ -Iinclude -MMD -MP
 STAGE2_OBJ   := $(B)/boot/stage2.o $(B)/boot/loader.o $(B)/boot/console.o $(B)/boot/a20.o \
                 $(B)/boot/memmap.o $(B)/boot/disk.o $(B)/boot/rsdp.o $(B)/boot/bootinfo.o $(B)/boot/bootinfo_mmap.o \
-                $(B)/boot/elf.o $(B)/boot/string.o $(B)/boot/vbe.o $(B)/boot/vbe_choose.o
+                $(B)/boot/elf.o $(B)/boot/string.o $(B)/boot/vbe.o $(B)/boot/vbe_choose.o \
+                $(B)/boot/crc32.o $(B)/boot/gpt.o
 # Default kernel command line stored in the image: make IMG_CMDLINE="...".
 IMG_CMDLINE  ?=
 export IMG_CMDLINE
@@ -208,7 +209,7 @@ $(B)/boot/%.o: boot/%.c
 	@echo "  CC32    $<"
 	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
-$(B)/boot/string.o: kernel/string.c
+$(B)/boot/string.o $(B)/boot/crc32.o: $(B)/boot/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC32    $<"
 	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
@@ -233,12 +234,23 @@ $(B)/boot/img_cmdline: boot-cmdline-check
 	@mkdir -p $(dir $@)
 	$(Q)printf '%s' "$$IMG_CMDLINE" | cmp -s - $@ 2>/dev/null || printf '%s' "$$IMG_CMDLINE" > $@
 
+# GRUB for the image's EFI system partition: every module it needs built in
+# (no module directory on the ESP); $$prefix /EFI/BOOT, where mkimage.py puts
+# grub.cfg. efi_gop/efi_uga give the kernel a framebuffer, as on the ISO.
+GRUB_EFI_MODULES := part_gpt fat multiboot2 normal boot serial terminal regexp test echo \
+                    efi_gop efi_uga
+$(B)/bootx64.efi: Makefile
+	@mkdir -p $(dir $@)
+	@echo "  GRUBEFI $@"
+	$(Q)grub-mkimage -O x86_64-efi -p /EFI/BOOT -o $@ $(GRUB_EFI_MODULES)
+
+# One image for BIOS (stage 1/2) and UEFI (GRUB on the ESP): tools/mkimage.py.
 $(B)/kestrel.img: $(B)/stage1.bin $(B)/stage2.bin $(B)/kestrel.elf $(INITRD) \
-                  $(B)/boot/img_cmdline tools/mkimage.py
+                  $(B)/bootx64.efi $(B)/boot/img_cmdline tools/mkimage.py
 	@echo "  IMG     $@"
 	$(Q)$(PYTHON) tools/mkimage.py --stage1 $(B)/stage1.bin --stage2 $(B)/stage2.bin \
 	    --kernel $(B)/kestrel.elf $(if $(INITRD),--initrd $(INITRD)) \
-	    --cmdline "$$IMG_CMDLINE" -o $@
+	    --efi $(B)/bootx64.efi --cmdline "$$IMG_CMDLINE" -o $@
 
 boot-cmdline-check:
 .PHONY: boot-cmdline-check

@@ -1,9 +1,10 @@
 /*
  * Stage 2, 32-bit C part: the loader's steps in order (loader_main): console,
- * image table, A20, E820 map, long-mode check, kernel ELF and initrd from the
- * Kestrel partition, ELF checks and loading, struct boot_info, page tables,
- * and the kernel entry (include/boot/boot_info.h). The steps' pieces are in
- * boot/console.c, a20.c, memmap.c, disk.c and rsdp.c (boot/stage2.h).
+ * image table and GPT, A20, E820 map, long-mode check, kernel ELF and initrd
+ * from the Kestrel partition, ELF checks and loading, struct boot_info, page
+ * tables, and the kernel entry (include/boot/boot_info.h). The steps' pieces
+ * are in boot/console.c, gpt.c, a20.c, memmap.c, disk.c and rsdp.c
+ * (boot/stage2.h).
  */
 #include <arch/x86.h>
 #include <boot/bootinfo.h>
@@ -204,6 +205,7 @@ void loader_main(uint32_t drive)
 	say("%s, BIOS drive 0x%x", LOADER_NAME, drive);
 	bootinfo_init(&bi, BOOT_PATH_LOADER);
 	image_table_check(h);
+	gpt_check(boot_drive, h);
 	a20_enable();
 	memory_map_read(&bi);
 	long_mode_check();

@@ -78,6 +78,8 @@ void a20_enable(void);
 void memory_map_read(struct boot_info *bi);
 /* boot/disk.c: bytes from lba on, through the bounce buffer, to dest, or die. */
 void disk_read(uint32_t drive, uint64_t lba, uint64_t bytes, uint32_t dest);
+/* boot/gpt.c: the image table against the GPT's Kestrel entry (or die). */
+void gpt_check(uint32_t drive, const struct stage2_header *h);
 /* boot/rsdp.c: the ACPI RSDP into bi, when the BIOS has one. */
 void rsdp_find(struct boot_info *bi);
 

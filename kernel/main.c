@@ -7,6 +7,7 @@
 #include <boot/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/crc32.h>
 #include <kernel/fbcon.h>
 #include <kernel/format.h>
 #include <kernel/kernel.h>
@@ -48,6 +49,8 @@ static const char *mem_type_name(uint32_t type)
 	}
 }
 
+extern const char __text_start[], __text_code_end[];
+
 static void print_banner(const struct boot_info *bi)
 {
 	kprintf("Kestrel %s (%s) x86_64, rev %s\n", KESTREL_VERSION, bi->boot_path, GIT_REV);
@@ -57,6 +60,9 @@ static void print_banner(const struct boot_info *bi)
 	kprintf("boot: loaded by %s%s\n", bi->loader_name[0] ? bi->loader_name : "unknown",
 		bi->flags & BOOT_INFO_F_EFI ? ", UEFI firmware" : "");
 	kprintf("cmdline: %s\n", bi->cmdline);
+	/* Which kernel bytes run: the same on every loader (tests/boot/test_stick.py). */
+	kprintf("kernel: .text %lu bytes, crc32 0x%08x\n", (uint64_t)(__text_code_end - __text_start),
+		crc32_update(0, __text_start, (size_t)(__text_code_end - __text_start)));
 }
 
 static void print_memory_map(const struct boot_info *bi)
@@ -91,7 +97,9 @@ static void find_initrd(const struct boot_info *bi)
 		if (strcmp(bi->modules[i].name, "initrd") == 0) {
 			const struct boot_module *m = &bi->modules[i];
 			proc_set_initrd(phys_to_virt(m->start), m->end - m->start);
-			kprintf("initrd: %lu KiB\n", (m->end - m->start) / 1024);
+			kprintf("initrd: %lu KiB (%lu bytes, crc32 0x%08x)\n",
+				(m->end - m->start) / 1024, m->end - m->start,
+				crc32_update(0, phys_to_virt(m->start), m->end - m->start));
 			return;
 		}
 	kprintf("initrd: none; no user programs\n");

@@ -39,6 +39,8 @@ BOOT_PROGRAMS = [
     ("usb", [PY, "tests/boot/test_usb.py"], 120),
     # USB keyboards through xHCI: typing over QMP, and the driver's lines on other shapes.
     ("usb keyboards", [PY, "tests/boot/test_usb_kbd.py"], 300),
+    # build/kestrel.img on xHCI/AHCI/NVMe under SeaBIOS and OVMF (6 boots).
+    ("stick", [PY, "tests/boot/test_stick.py"], 600),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
     # The framebuffer console on three boot paths, read back by screendump (~12 s).
     ("screen", [PY, "tests/boot/test_screen.py"], 300),
@@ -55,6 +57,7 @@ def programs():
     for p in units:
         yield (f"unit {p.name[len('test_'):]}", [str(p)], UNIT_TIMEOUT)
     yield ("unit accel", [PY, "tests/unit/test_accel.py"], UNIT_TIMEOUT)
+    yield ("unit mkimage", [PY, "tests/unit/test_mkimage.py"], UNIT_TIMEOUT)
     yield from BOOT_PROGRAMS
     if (ROOT / LOADER_ERRORS).is_file():
         yield ("loader errors", [PY, LOADER_ERRORS], 600)

@@ -75,6 +75,28 @@ def disk_args(boot, image):
     return ["-drive", f"file={path},format=raw,if=ide,media=cdrom,readonly=on", "-boot", "order=d"]
 
 
+STICK_BUSES = ("usb", "ahci", "nvme")
+STICK_DRIVE_ID = "stick"
+
+
+def stick_disk_args(bus, image, machine="q35"):
+    """build/kestrel.img as a PC's one disk, first in the boot order: a USB
+    stick on an xHCI controller, an AHCI disk (q35's ICH9 controller, an
+    added one on pc) or an NVMe disk. snapshot=on, as in disk_args."""
+    drive = ["-drive", f"if=none,id={STICK_DRIVE_ID},format=raw,snapshot=on,"
+                       f"file={qemu_escape(str(image))}"]
+    if bus == "usb":
+        return drive + ["-device", "qemu-xhci,id=xhci", "-device",
+                        f"usb-storage,bus=xhci.0,drive={STICK_DRIVE_ID},bootindex=0"]
+    if bus == "ahci":
+        ctrl, port = ([], "ide.0") if machine == "q35" else \
+            (["-device", "ahci,id=stick-ahci"], "stick-ahci.0")
+        return drive + ctrl + ["-device", f"ide-hd,bus={port},drive={STICK_DRIVE_ID},bootindex=0"]
+    if bus == "nvme":
+        return drive + ["-device", f"nvme,drive={STICK_DRIVE_ID},serial=kestrel0,bootindex=0"]
+    raise LaunchError(f"unknown stick bus {bus!r}; expected one of {', '.join(STICK_BUSES)}")
+
+
 def test_device_args(debug_exit=True):
     """What every boot has: no reset loop, no network ROM, isa-debug-exit
     (unless debug_exit is False)."""
@@ -113,7 +135,7 @@ def describe_argv(argv):
 def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
                serial=None, interactive=False, display=False, gdb_port=None,
                stopped=False, accel=None, cpu=None, image=None, workdir=None,
-               qmp=None, debug_exit=True, extra=()):
+               qmp=None, debug_exit=True, stick=None, extra=()):
     """The full QEMU argv for one boot.
 
     serial: path of a file receiving COM1 (harness), or None: with
@@ -126,12 +148,16 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
     for a client. Without display the VGA device is still there (the
     machine's default, std VGA): -display none only opens no window.
     debug_exit=False leaves isa-debug-exit out, so that a kernel that would
-    exit QEMU (a panic under test=) halts instead and its screen can be read."""
+    exit QEMU (a panic under test=) halts instead and its screen can be read.
+    stick: usb, ahci or nvme boots the disk image (default build/kestrel.img) as that device instead, under
+    SeaBIOS for boot img and OVMF for boot uefi."""
     if boot not in IMAGES:
         raise LaunchError(f"unknown boot {boot!r}; expected one of {', '.join(BOOTS)}")
     if machine not in MACHINES:
         raise LaunchError(f"unknown machine {machine!r}; expected one of {', '.join(MACHINES)}")
-    image = Path(image) if image else IMAGES[boot]
+    if stick and boot not in ("img", "uefi"):
+        raise LaunchError(f"a stick boots under SeaBIOS (img) or OVMF (uefi), not {boot!r}")
+    image = Path(image) if image else IMAGES["img" if stick else boot]
     if not image.is_file():
         raise LaunchError(f"{image} does not exist (run: make)")
     argv = [QEMU, "-M", machine, "-smp", str(smp), "-m", str(mem)]
@@ -142,7 +168,8 @@ def build_argv(boot="img", smp=1, mem="512M", machine="pc", cmdline="", *,
         argv += ["-cpu", cpu]
     if boot == "uefi":
         argv += firmware_args(workdir)
-    argv += disk_args(boot, image) + test_device_args(debug_exit)
+    argv += (stick_disk_args(stick, image, machine) if stick else disk_args(boot, image))
+    argv += test_device_args(debug_exit)
     if cmdline:
         argv += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
     if not display:
@@ -184,6 +211,9 @@ def parse_args(argv):
     p.add_argument("--accel", choices=accel_mod.ACCELS, default=None,
                    help="auto (default, or $ACCEL): KVM only when a probe guest passed under it")
     p.add_argument("--cpu", metavar="MODEL", help="QEMU -cpu model (default: QEMU's)")
+    p.add_argument("--stick", choices=STICK_BUSES,
+                   help="boot build/kestrel.img (or --image) as a USB stick on xHCI, an AHCI "
+                        "or an NVMe disk; --boot img: SeaBIOS, uefi: OVMF")
     p.add_argument("--image", metavar="FILE", help="boot this file instead of build/kestrel.{img,iso}")
     p.add_argument("--print", action="store_true", help="print the QEMU command instead of running it")
     p.add_argument("--extra", nargs=argparse.REMAINDER, default=[], metavar="ARGS",
@@ -201,7 +231,7 @@ def main(argv=None):
         cmd = build_argv(args.boot, args.smp, args.mem, args.machine, args.cmdline,
                          serial=args.serial, interactive=args.interactive, display=args.display,
                          gdb_port=args.gdb, stopped=args.stopped, accel=args.accel, cpu=args.cpu,
-                         image=args.image, workdir=workdir, extra=args.extra)
+                         image=args.image, workdir=workdir, stick=args.stick, extra=args.extra)
     except LaunchError as e:
         print(f"qemu.py: {e}", file=sys.stderr)
         return 2

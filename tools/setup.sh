@@ -5,9 +5,9 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools
-	  ovmf gdb python3 make gcc binutils util-linux console-setup-linux)
-commands=(qemu-system-x86_64 grub-mkrescue grub-file xorriso mformat gdb python3 make gcc ld
-	  objcopy lsblk findmnt)
+	  ovmf gdb python3 make gcc binutils util-linux console-setup-linux gdisk)
+commands=(qemu-system-x86_64 grub-mkrescue grub-mkimage grub-file xorriso mformat mcopy mmd
+	  mtype gdb python3 make gcc ld objcopy lsblk findmnt sgdisk)
 # The console font drivers/fbcon.c draws (tools/mkfont.py, docs/console.md).
 paths=(/usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi /usr/share/consolefonts/Lat15-Terminus16.psf.gz)
 

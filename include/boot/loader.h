@@ -7,17 +7,19 @@
 #define BOOT_LOADER_H
 
 /*
- * Disk layout (512-byte sectors; 4Kn disks are not supported by BIOS boot):
- *   LBA 0             stage 1: MBR code, disk signature, partition table, 0x55AA
- *   LBA 1 .. 2047     stage 2 (header sector first), the rest of the gap zero
- *   LBA 2048 ..       the Kestrel partition (1 MiB aligned): kernel ELF file,
- *                     then the initrd, each starting on a sector boundary;
- *                     the image is padded to a whole number of MiB
+ * Disk layout (512-byte sectors; 4Kn disks are not supported by BIOS boot),
+ * a GPT disk written by tools/mkimage.py (its docstring has the whole map):
+ *   LBA 0             stage 1: MBR code, protective MBR entry (0xEE), 0x55AA
+ *   LBA 1 .. 33       primary GPT header and partition entry array
+ *   LBA 34 .. 2047    stage 2 (header sector first) in a "BIOS boot" GPT entry
+ *   LBA 2048 ..       the Kestrel partition (1 MiB aligned, GPT type
+ *                     KESTREL_PART_GUID): kernel ELF file, then the initrd,
+ *                     each starting on a sector boundary; then the EFI
+ *                     system partition and the backup GPT at the disk's end
  */
 #define DISK_SECTOR_SIZE        512
-#define STAGE2_LBA              1
+#define STAGE2_LBA              34      /* after the primary GPT (LBA 1 .. 33) */
 #define PART_START_LBA          2048
-#define KESTREL_PART_TYPE       0x7F    /* "reserved for experimental OSes" */
 #define MBR_DISK_SIG_OFF        0x1B8   /* 4-byte disk signature, then 2 zero bytes */
 #define MBR_PART_TABLE_OFF      0x1BE   /* 4 entries of 16 bytes */
 #define MBR_BOOT_SIG_OFF        0x1FE

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Our BIOS loader's error paths: build broken disk images with
-tools/mkimage.py from build/ artifacts (stage1.bin, stage2.bin, kestrel.elf),
+tools/mkimage.py from build/ artifacts (stage1.bin, stage2.bin, kestrel.elf,
+bootx64.efi: the layout of build/kestrel.img, GPT, ESP and all),
 boot each in QEMU and require the loader's exact message on COM1, plus one
 good image as a control. The loader halts forever after an error, so a boot
 ends as soon as every required line has appeared; a timeout is a failure.
@@ -85,7 +86,7 @@ def without_note(elf):
 # ------------------------------------------------------------------ images
 
 def artifacts():
-    paths = {n: BUILD / n for n in ("stage1.bin", "stage2.bin", "kestrel.elf")}
+    paths = {n: BUILD / n for n in ("stage1.bin", "stage2.bin", "kestrel.elf", "bootx64.efi")}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"missing {', '.join(missing)} (run: make)")
@@ -94,7 +95,8 @@ def artifacts():
 
 def image(art, kernel=None, initrd=b""):
     return mkimage.build(art["stage1.bin"], art["stage2.bin"],
-                         kernel if kernel is not None else art["kestrel.elf"], initrd, "")
+                         kernel if kernel is not None else art["kestrel.elf"], initrd, "",
+                         art["bootx64.efi"])
 
 
 def stage2_missing(art):
@@ -110,10 +112,47 @@ def disk_too_short(art):
 
 
 def stage2_cut_short(art):
-    """MBR and stage 2's header sector only: stage 1's second read fails."""
-    return image(art)[:2 * mkimage.SECTOR]
+    """MBR, GPT and stage 2's header sector only: stage 1's second read fails."""
+    return image(art)[:(mkimage.STAGE2_LBA + 1) * mkimage.SECTOR]
 
 
+def flip(offset):
+    """The image with one byte inverted (a CRC-32 covers it)."""
+    def make(art):
+        img = bytearray(image(art))
+        img[offset] ^= 0xFF
+        return bytes(img)
+    return make
+
+
+def regpt(change):
+    """The image with its GPT rewritten, valid CRCs and all, after
+    change(entries) edited the list of 128-byte entries."""
+    def make(art):
+        img = bytearray(image(art))
+        total = len(img) // mkimage.SECTOR
+        disk_guid = mkimage.uuid.UUID(bytes_le=bytes(img[mkimage.SECTOR + 56:][:16]))
+        raw = img[2 * mkimage.SECTOR:][:mkimage.GPT_ENTRY_COUNT * mkimage.GPT_ENTRY_SIZE]
+        entries = [bytearray(raw[i:i + mkimage.GPT_ENTRY_SIZE])
+                   for i in range(0, len(raw), mkimage.GPT_ENTRY_SIZE) if any(raw[i:i + 16])]
+        change(entries[mkimage.GPT_KESTREL_ENTRY - 1])
+        mkimage.write_gpt(img, total, disk_guid, [bytes(e) for e in entries])
+        return bytes(img)
+    return make
+
+
+def move_by_1mib(entry):
+    first, last = struct.unpack_from("<QQ", entry, 32)
+    struct.pack_into("<QQ", entry, 32, first + 2048, last + 2048)
+
+
+def untype(entry):
+    entry[0] ^= 0xFF
+
+
+GPT_HEADER_BYTE = mkimage.SECTOR + 40           # inside the primary header's first usable LBA
+GPT_ENTRY_BYTE = 2 * mkimage.SECTOR + 130       # entry 2's type GUID
+KESTREL_LBAS = rf"LBA {mkimage.PART_START_LBA + 2048}-\d+"
 FLOPPY_BYTES = 1474560          # a 1.44 MB floppy: SeaBIOS has no EDD for it
 
 
@@ -144,11 +183,25 @@ CASES = [
     Case("missing_entry_note", lambda a: image(a, without_note(a["kestrel.elf"])),
          (r"^Kestrel: bad kernel ELF: no Kestrel entry note$", HALTED)),
     Case("disk_read_error", disk_too_short,
-         (r"^Kestrel: disk read error at LBA 2048 \(drive 0x80\)$", HALTED)),
+         (rf"^Kestrel: disk read error at LBA {mkimage.PART_START_LBA} \(drive 0x80\)$", HALTED)),
     Case("not_enough_memory", lambda a: image(a, initrd=bytes(40 * MIB)),
          (r"^Kestrel: not enough memory: ", HALTED), mem="32M"),
     Case("no_long_mode", lambda a: image(a),
          (r"^Kestrel: CPU does not support long mode \(x86-64\)$", HALTED), cpu="qemu32"),
+    # The GPT (boot/gpt.c): damage is a warning and the boot goes on from the
+    # image table; a sound GPT that moved the Kestrel partition halts.
+    Case("gpt_header_damaged", flip(GPT_HEADER_BYTE),
+         (r"^stage2: warning: no valid GPT \(header CRC32 mismatch\); using the image table "
+          r"as it is$", NO_KERNEL), forbid=(r"^Kestrel: ",)),
+    Case("gpt_entries_damaged", flip(GPT_ENTRY_BYTE),
+         (r"^stage2: warning: no valid GPT \(entry array CRC32 mismatch\); ", NO_KERNEL),
+         forbid=(r"^Kestrel: ",)),
+    Case("gpt_kestrel_moved", regpt(move_by_1mib),
+         (rf"^Kestrel: image table does not match GPT entry 2 \(Kestrel, {KESTREL_LBAS}\): "
+          r"rebuild the image with tools/mkimage.py$", HALTED)),
+    Case("gpt_no_kestrel", regpt(untype),
+         (r"^Kestrel: the GPT has no Kestrel partition \(type 075CCA39-8580-412A-AD46-"
+          r"E41030E6378B\)$", HALTED)),
     Case("stage2_missing", stage2_missing, (r"^Kestrel: stage2 missing$",)),
     Case("stage1_disk_read_error", stage2_cut_short, (r"^Kestrel: disk read error$",)),
     Case("no_int13_extensions", as_floppy, (r"^Kestrel: no INT13 extensions$",), floppy=True),
