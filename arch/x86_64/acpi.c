@@ -1,7 +1,8 @@
 /*
  * ACPI tables for SMP discovery: RSDP (ACPI 6.x 5.2.5), RSDT/XSDT (5.2.7,
  * 5.2.8) and the MADT (5.2.12), read through the caller's physical memory
- * accessor. Every structure is validated and every rejection reported.
+ * accessor. Every structure is validated and every oddity reported once;
+ * bad checksums and a damaged MADT tail are tolerated (platform.h).
  */
 #include <arch/platform.h>
 #include <kernel/errno.h>
@@ -290,12 +291,30 @@ int acpi_find_rsdp(phys_read_fn read, void *ctx, uint64_t *rsdp_pa, platform_log
 	return -ENOENT;
 }
 
-/* The table at pa if its signature, length and checksum are sound (5.2.6). */
+/* The OEM id for a message: printable, trailing blanks dropped. */
+static void acpi_oem(const struct acpi_sdt *t, char out[sizeof t->oem_id + 1])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof t->oem_id; i++)
+		out[n++] = t->oem_id[i] >= ' ' && t->oem_id[i] < 0x7F ? t->oem_id[i] : '?';
+	while (n && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+/*
+ * The table at pa if its signature and length are sound (5.2.6). A bad
+ * checksum is reported and the table used anyway, as Linux does: firmware
+ * that edits a table in place and forgets the checksum is common, and the
+ * parsers check every field they use.
+ */
 static const struct acpi_sdt *acpi_map_table(const struct acpi_env *env, uint64_t pa,
 					     const char sig[4])
 {
 	const struct acpi_sdt *t = acpi_read(env, pa, sizeof *t);
 	unsigned long long a = pa;
+	uint8_t sum;
 
 	if (!t) {
 		acpi_report(env, "%.4s at %#llx: not readable", sig, a);
@@ -315,9 +334,13 @@ static const struct acpi_sdt *acpi_map_table(const struct acpi_env *env, uint64_
 		acpi_report(env, "%.4s at %#llx: length runs past readable memory", sig, a);
 		return NULL;
 	}
-	if (platform_checksum(t, t->length) != 0) {
-		acpi_report(env, "%.4s at %#llx: bad checksum, skipped", sig, a);
-		return NULL;
+	sum = platform_checksum(t, t->length);
+	if (sum != 0) {
+		char oem[sizeof t->oem_id + 1];
+
+		acpi_oem(t, oem);
+		acpi_report(env, "%.4s (OEM '%s') at %#llx: bad checksum (field 0x%02x, bytes "
+			    "sum to 0x%02x), used anyway", sig, oem, a, t->checksum, sum);
 	}
 	return t;
 }
@@ -355,7 +378,79 @@ static int acpi_root_select(const struct acpi_env *env, const struct acpi_roots 
 	return -EINVAL;
 }
 
-/* First valid table with signature sig listed by the root table: *pa, *table. */
+static const char *acpi_root_name(const struct acpi_root *root)
+{
+	return root->width == sizeof(uint64_t) ? "XSDT" : "RSDT";
+}
+
+/* Whether a signature looks like one: four of A-Z, 0-9 and '_' (5.2.6). */
+static bool acpi_sig_plausible(const char sig[4])
+{
+	for (int i = 0; i < 4; i++)
+		if (!((sig[i] >= 'A' && sig[i] <= 'Z') || (sig[i] >= '0' && sig[i] <= '9') ||
+		      sig[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Root entry i: its address and readable header, or NULL (reported). */
+static const struct acpi_sdt *acpi_root_entry(const struct acpi_env *env,
+					      const struct acpi_root *root, size_t i,
+					      uint64_t *pa)
+{
+	uint64_t entry = 0;
+	const struct acpi_sdt *h;
+
+	/* Little-endian, unaligned: copy the low `width` bytes. */
+	memcpy(&entry, root->entries + i * root->width, root->width);
+	h = entry ? acpi_read(env, entry, sizeof *h) : NULL;
+	if (!h)
+		acpi_report(env, "%s entry %zu (%#llx): not readable, skipped",
+			    acpi_root_name(root), i, (unsigned long long)entry);
+	*pa = entry;
+	return h;
+}
+
+/*
+ * Every table the root lists, checked once, so that each oddity (a pointer
+ * to nowhere, no table at the address, a bad length or checksum) is
+ * reported exactly once however many lookups follow.
+ */
+static void acpi_survey(const struct acpi_env *env, const struct acpi_root *root)
+{
+	for (size_t i = 0; i < root->count; i++) {
+		uint64_t pa;
+		const struct acpi_sdt *h = acpi_root_entry(env, root, i, &pa);
+		char sig[4];
+
+		if (!h)
+			continue;
+		memcpy(sig, h->sig, sizeof sig);
+		if (!acpi_sig_plausible(sig)) {
+			acpi_report(env, "%s entry %zu (%#llx): no table there (signature bytes "
+				    "%02x %02x %02x %02x), skipped", acpi_root_name(root), i,
+				    (unsigned long long)pa, (uint8_t)sig[0], (uint8_t)sig[1],
+				    (uint8_t)sig[2], (uint8_t)sig[3]);
+			continue;
+		}
+		acpi_map_table(env, pa, sig);
+	}
+}
+
+/* First usable table with signature sig in the root: *pa, *table. */
+static int acpi_root_find(const struct acpi_env *env, const struct acpi_root *root,
+			  const char sig[4], uint64_t *pa, const struct acpi_sdt **table)
+{
+	for (size_t i = 0; i < root->count; i++) {
+		const struct acpi_sdt *h = acpi_root_entry(env, root, i, pa);
+
+		if (h && memcmp(h->sig, sig, 4) == 0 && (*table = acpi_map_table(env, *pa, sig)))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* First usable table with signature sig listed by the root table: *pa, *table. */
 static int acpi_lookup(const struct acpi_env *env, const struct acpi_roots *roots,
 		       const char sig[4], uint64_t *pa, const struct acpi_sdt **table,
 		       struct acpi_root *root)
@@ -364,24 +459,8 @@ static int acpi_lookup(const struct acpi_env *env, const struct acpi_roots *root
 
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < root->count; i++) {
-		uint64_t entry = 0;
-		const struct acpi_sdt *h;
-
-		/* Little-endian, unaligned: copy the low `width` bytes. */
-		memcpy(&entry, root->entries + i * root->width, root->width);
-		h = entry ? acpi_read(env, entry, sizeof *h) : NULL;
-		if (!h) {
-			acpi_report(env, "%s entry %zu (%#llx): not readable, skipped",
-				    root->width == sizeof(uint64_t) ? "XSDT" : "RSDT", i,
-				    (unsigned long long)entry);
-			continue;
-		}
-		if (memcmp(h->sig, sig, 4) == 0 && (*table = acpi_map_table(env, entry, sig))) {
-			*pa = entry;
-			return 0;
-		}
-	}
+	if (acpi_root_find(env, root, sig, pa, table) == 0)
+		return 0;
 	acpi_report(env, "no valid %.4s table", sig);
 	return -ENOENT;
 }
@@ -589,6 +668,13 @@ static void madt_entry(struct madt_state *st, const struct madt_entry *e, size_t
 	}
 }
 
+/*
+ * The entries in order. At the first one whose length cannot be right (a
+ * stray byte, a length below 2, or running past the table) parsing stops
+ * and what came before it is kept, as Linux does: the CPUs and I/O APICs
+ * listed first are usually sound, and without them a machine with no MP
+ * table is left with one CPU and no device interrupts.
+ */
 static int madt_parse(struct madt_state *st, const struct acpi_madt *madt)
 {
 	const uint8_t *base = (const uint8_t *)madt;
@@ -600,14 +686,15 @@ static int madt_parse(struct madt_state *st, const struct acpi_madt *madt)
 		const struct madt_entry *e = (const struct madt_entry *)(base + off);
 
 		if (end - off < sizeof *e) {
-			acpi_report(st->env, "MADT: stray byte at offset %zu, parsing stopped", off);
-			return -EINVAL;
+			acpi_report(st->env, "MADT: stray byte at offset %zu; the entries before "
+				    "it are kept", off);
+			break;
 		}
 		if (e->length < sizeof *e || e->length > end - off) {
 			acpi_report(st->env, "MADT entry type %u at offset %zu: bad length %u "
-				    "(%zu bytes left), parsing stopped", e->type, off, e->length,
-				    end - off);
-			return -EINVAL;
+				    "(%zu bytes left); the entries before it are kept", e->type, off,
+				    e->length, end - off);
+			break;
 		}
 		madt_entry(st, e, off);
 		off += e->length;
@@ -622,7 +709,7 @@ static int madt_parse(struct madt_state *st, const struct acpi_madt *madt)
 int acpi_parse_madt_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t rsdp_len,
 			 struct platform_info *out, platform_log_fn log)
 {
-	const struct acpi_env env = { read, ctx, log };
+	const struct acpi_env env = { read, ctx, log }, quiet = { read, ctx, NULL };
 	struct madt_state st = { .env = &env, .out = out };
 	const struct acpi_sdt *table;
 	const struct acpi_madt *madt;
@@ -634,9 +721,15 @@ int acpi_parse_madt_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t 
 	memset(out, 0, sizeof *out);
 	rc = acpi_rsdp_decode(&env, rsdp, rsdp_len, &roots);
 	if (!rc)
-		rc = acpi_lookup(&env, &roots, "APIC", &pa, &table, &root);
+		rc = acpi_root_select(&env, &roots, &root);
 	if (rc)
 		return rc;
+	/* Each table's problems once, in the survey; the lookup is silent. */
+	acpi_survey(&env, &root);
+	if (acpi_root_find(&quiet, &root, "APIC", &pa, &table) < 0) {
+		acpi_report(&env, "no valid APIC table");
+		return -ENOENT;
+	}
 	/* table holds table->length bytes, checksum verified. */
 	if (table->length < sizeof *madt) {
 		acpi_report(&env, "MADT at %#llx: shorter than 44 bytes", (unsigned long long)pa);

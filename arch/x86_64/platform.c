@@ -13,17 +13,56 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/vmm.h>
 
-/* Firmware tables live below 4 GiB, which the direct map always covers. */
-#define FIRMWARE_TABLE_LIMIT    PMM_LOW_LIMIT
+/*
+ * Firmware tables may be anywhere, above 4 GiB too (64-bit XSDT entries,
+ * X_DSDT). They are read through the direct map: everything below 4 GiB
+ * is in it from the first C code on (the boot alias), and above, all
+ * non-reserved memory-map ranges up to a 1 GiB boundary once the VMM has
+ * run (mm/vmm.c, direct_map_end()). Its end is found once, by asking the
+ * page tables about the last page of each GiB, and cached.
+ */
+#define DIRECT_ALWAYS_LIMIT     PMM_LOW_LIMIT
+#define DIRECT_MAP_STEP         (1ull << 30)    /* the direct map's end is a GiB boundary */
 #define XAPIC_DEFAULT_BASE      0xFEE00000ull
+
+static uint64_t direct_end;     /* 0: not measured yet */
+
+static uint64_t direct_map_extent(void)
+{
+	uint64_t end = DIRECT_ALWAYS_LIMIT;
+
+	if (direct_end)
+		return direct_end;
+	if (!kernel_space.pml4)
+		return DIRECT_ALWAYS_LIMIT;     /* before the VMM: the boot alias only */
+	while (end <= UINT64_MAX - DIRECT_MAP_BASE - DIRECT_MAP_STEP &&
+	       vmm_translate(&kernel_space,
+			     (uint64_t)phys_to_virt(end + DIRECT_MAP_STEP - PAGE_SIZE), NULL, NULL))
+		end += DIRECT_MAP_STEP;
+	direct_end = end;
+	return end;
+}
+
+static bool direct_mapped(uint64_t pa, size_t len)
+{
+	uint64_t last = pa + len - 1;
+
+	if (len == 0 || last < pa)
+		return false;
+	return last < DIRECT_ALWAYS_LIMIT || last < direct_map_extent();
+}
 
 static const void *direct_read(uint64_t pa, size_t len, void *ctx)
 {
 	(void)ctx;
-	if (pa >= FIRMWARE_TABLE_LIMIT || len > FIRMWARE_TABLE_LIMIT - pa)
-		return NULL;
-	return phys_to_virt(pa);
+	return direct_mapped(pa, len) ? phys_to_virt(pa) : NULL;
+}
+
+const void *platform_phys_read(uint64_t pa, size_t len)
+{
+	return direct_read(pa, len, NULL);
 }
 
 static void platform_log(void *ctx, const char *fmt, ...)

@@ -108,6 +108,11 @@ typedef void (*platform_log_fn)(void *ctx, const char *fmt, ...)
  * clear *out first; on an error they leave in it what was parsed before
  * (source is set once the table itself was found valid), so a caller may
  * still use a partial result when nothing better exists.
+ *
+ * Lenient where Linux is, and loud about it (one line per oddity): a
+ * table with a bad checksum is reported (signature, OEM id, the checksum
+ * field) and used; a MADT entry with an impossible length ends the parse
+ * and the entries before it are kept.
  */
 
 /* ACPI 6.x 5.2.5.1: RSDP in the EBDA's first KiB or 0xE0000-0xFFFFF. -ENOENT. */
@@ -115,8 +120,9 @@ int acpi_find_rsdp(phys_read_fn read, void *ctx, uint64_t *rsdp_pa, platform_log
 
 /*
  * Fills *out from the MADT found through the RSDP at rsdp_pa (XSDT when
- * valid, else RSDT). -EINVAL: bad RSDP, no valid root table, malformed
- * MADT entry or no usable CPU; -ENOENT: no valid MADT.
+ * valid, else RSDT). Every table the root lists is checked once first, so
+ * each of their problems is reported once. -EINVAL: bad RSDP, no valid
+ * root table or no usable CPU; -ENOENT: no valid MADT.
  */
 int acpi_parse_madt(phys_read_fn read, void *ctx, uint64_t rsdp_pa,
 		    struct platform_info *out, platform_log_fn log);
@@ -133,6 +139,13 @@ int acpi_find_table(phys_read_fn read, void *ctx, uint64_t rsdp_pa, const char s
 		    uint64_t *pa, platform_log_fn log);
 int acpi_find_table_rsdp(phys_read_fn read, void *ctx, const void *rsdp, size_t rsdp_len,
 			 const char sig[4], uint64_t *pa, platform_log_fn log);
+
+/*
+ * The kernel's accessor (arch/x86_64/platform.c): the direct-map address
+ * of [pa, pa + len) when all of it is mapped, below or above 4 GiB; NULL
+ * otherwise.
+ */
+const void *platform_phys_read(uint64_t pa, size_t len);
 
 /* MP spec 1.4 4.1: floating pointer in the EBDA, top of base memory or BIOS ROM. -ENOENT. */
 int mp_find_floating(phys_read_fn read, void *ctx, uint64_t *mpf_pa, platform_log_fn log);

@@ -415,44 +415,61 @@ static const char *rsdp_bad_checksum(void)
 	return NULL;
 }
 
+/* The log holds exactly this one line. */
+static const char *only_line(const char *line)
+{
+	if (fm.nlog != 1 || strcmp(fm.log, line) != 0)
+		UFAIL("expected exactly one line \"%.150s\", got %d: \"%.250s\"", line, fm.nlog,
+		      fm.log);
+	return NULL;
+}
+
+/* A bad checksum is one warning naming the table, its OEM id and the field; then used. */
 static const char *rsdt_bad_checksum(void)
 {
-	char want[96];
+	char want[160];
 
 	LOAD("pc-smp4");
 	TAG(rsdp, "RSDP");
 	TAG(rsdt, "RSDT");
-	rsdt->data[rsdt->len - 1] ^= 0x80;                      /* an entry's top byte */
-	UASSERT_EQ(parse(rsdp->pa), -EINVAL);
-	snprintf(want, sizeof want, "acpi: RSDT at %#llx: bad checksum, skipped\n",
-		 (unsigned long long)rsdt->pa);
-	UASSERT(logged(want));
-	UASSERT(logged("acpi: no valid root table"));
-	UASSERT_EQ(info.ncpu, 0);
-	return NULL;
+	uint8_t field = rsdt->data[SDT_CHECKSUM];
+	rsdt->data[SDT_CHECKSUM] = (uint8_t)(field + 0x10);
+	UASSERT_EQ(parse(rsdp->pa), 0);
+	snprintf(want, sizeof want, "acpi: RSDT (OEM 'BOCHS') at %#llx: bad checksum (field "
+		 "0x%02x, bytes sum to 0x10), used anyway\n", (unsigned long long)rsdt->pa,
+		 (uint8_t)(field + 0x10));
+	CHECK(only_line(want));
+	return check_qemu_smp4("ACPI MADT (RSDT)");
 }
 
 static const char *madt_bad_checksum(void)
 {
-	char want[96];
+	char want[160];
 
 	LOAD("q35-smp4");
 	TAG(rsdp, "RSDP");
 	TAG(madt, "APIC");
+	uint8_t field = madt->data[SDT_CHECKSUM];
 	madt->data[44 + 3] = 7;                                 /* first CPU's APIC id */
-	UASSERT_EQ(parse(rsdp->pa), -ENOENT);
-	snprintf(want, sizeof want, "acpi: APIC at %#llx: bad checksum, skipped\n",
-		 (unsigned long long)madt->pa);
-	UASSERT(logged(want));
-	UASSERT(logged("acpi: no valid APIC table\n"));
-	UASSERT_EQ(info.ncpu, 0);
+	UASSERT_EQ(parse(rsdp->pa), 0);
+	snprintf(want, sizeof want, "acpi: APIC (OEM 'BOCHS') at %#llx: bad checksum (field "
+		 "0x%02x, bytes sum to 0x07), used anyway\n", (unsigned long long)madt->pa, field);
+	CHECK(only_line(want));
+	UASSERT_EQ(info.ncpu, 4);
+	UASSERT_EQ(info.cpus[0].apic_id, 7);
+	/* The other tables are found through the same root, silently (no second line). */
+	uint64_t pa;
+	UASSERT_EQ(acpi_find_table(fm_read, NULL, rsdp->pa, "APIC", &pa, NULL), 0);
+	UASSERT_EQ(pa, madt->pa);
+	UASSERT_EQ(fm.nlog, 1);
 	return NULL;
 }
 
-/* A bad table is skipped and the next root entry still considered. */
+/* A table with a bad checksum, a table with a bad length: the good copy after them is used. */
 static const char *madt_bad_then_good(void)
 {
 	struct table rsdt;
+	char want[160];
 
 	LOAD("pc-smp4");
 	TAG(rsdp, "RSDP");
@@ -460,14 +477,17 @@ static const char *madt_bad_then_good(void)
 	TAG(old, "RSDT");
 	uint64_t list[] = { madt->pa, SYN_MADT2 };
 	UASSERT(fm_add(SYN_MADT2, madt->data, madt->len, "APIC2"));
-	madt->data[SDT_CHECKSUM]++;
+	uint32_t len = 20;
+	memcpy(madt->data + SDT_LENGTH, &len, 4);
 	make_root(&rsdt, "RSDT", 4, list, 2);
 	free(old->data);                                        /* grow the RSDT in place */
 	old->data = malloc(rsdt.n);
 	old->len = rsdt.n;
 	memcpy(old->data, rsdt.b, rsdt.n);
 	UASSERT_EQ(parse(rsdp->pa), 0);
-	UASSERT(logged("bad checksum, skipped"));
+	snprintf(want, sizeof want, "acpi: APIC at %#llx: length 20 shorter than its header\n",
+		 (unsigned long long)madt->pa);
+	CHECK(only_line(want));
 	return check_qemu_smp4("ACPI MADT (RSDT)");
 }
 
@@ -515,7 +535,8 @@ static const char *madt_every_truncation(void)
 	UASSERT_EQ(madt->len, 144);
 	for (uint32_t len = 36; len <= 144; len++) {
 		uint32_t whole = 0;
-		int rc;
+		int rc, before = fm.nlog;
+		bool cut;
 
 		memcpy(madt->data + SDT_LENGTH, &len, 4);
 		madt->len = len;
@@ -528,7 +549,11 @@ static const char *madt_every_truncation(void)
 		}
 		while (whole < sizeof ends / sizeof ends[0] && ends[whole] <= len)
 			whole++;
-		UASSERT_EQ(rc, whole > 0 && ends[whole - 1] == len ? 0 : -EINVAL);
+		/* The entries before a cut are kept; with no CPU among them, nothing is usable. */
+		UASSERT_EQ(rc, whole > 0 ? 0 : -EINVAL);
+		/* One line for a cut through an entry, one for "no usable CPU". */
+		cut = len != sizeof(struct acpi_madt) && !(whole > 0 && ends[whole - 1] == len);
+		UASSERT_EQ(fm.nlog - before, (int)cut + (whole == 0));
 		UASSERT_EQ(info.ncpu, whole < 4 ? whole : 4);
 		UASSERT_EQ(info.nioapic, whole >= 5);
 		UASSERT_EQ(info.noverride, whole <= 5 ? 0 : whole - 5 < 5 ? whole - 5 : 5);
@@ -544,10 +569,11 @@ static const char *madt_entry_length_zero(void)
 	TAG(madt, "APIC");
 	madt->data[44 + 4 * 8 + 1] = 0;                         /* the I/O APIC entry */
 	sdt_fix(madt);
-	UASSERT_EQ(parse(rsdp->pa), -EINVAL);
-	UASSERT(logged("acpi: MADT entry type 1 at offset 76: bad length 0 (68 bytes left), "
-		       "parsing stopped\n"));
+	UASSERT_EQ(parse(rsdp->pa), 0);
+	CHECK(only_line("acpi: MADT entry type 1 at offset 76: bad length 0 (68 bytes left); "
+			"the entries before it are kept\n"));
 	UASSERT_EQ(info.ncpu, 4);               /* kept: parsed before the bad entry */
+	UASSERT_STR(info.source, "ACPI MADT (RSDT)");
 	UASSERT_EQ(info.nioapic, 0);
 	UASSERT_EQ(info.noverride, 0);
 	madt->data[44 + 4 * 8 + 1] = 12;
@@ -566,8 +592,9 @@ static const char *madt_entry_past_end(void)
 	TAG(madt, "APIC");
 	madt->data[madt->len - 6 + 1] = 7;                      /* last entry: NMI, 6 bytes */
 	sdt_fix(madt);
-	UASSERT_EQ(parse(rsdp->pa), -EINVAL);
-	UASSERT(logged("entry type 4 at offset 138: bad length 7 (6 bytes left)"));
+	UASSERT_EQ(parse(rsdp->pa), 0);
+	CHECK(only_line("acpi: MADT entry type 4 at offset 138: bad length 7 (6 bytes left); "
+			"the entries before it are kept\n"));
 	UASSERT_EQ(info.ncpu, 4);
 	UASSERT_EQ(info.noverride, 5);
 	UASSERT_EQ(info.nnmi, 0);
@@ -635,17 +662,91 @@ static const char *xsdt_bad_falls_back(void)
 	struct region *xsdt;
 
 	CHECK(install_xsdt(&xsdt));
+	/* A bad checksum alone: warned about and used. */
+	uint8_t field = xsdt->data[SDT_CHECKSUM];
+	char want[160];
 	xsdt->data[SDT_CHECKSUM] ^= 0x55;
 	UASSERT_EQ(parse(0xE0000), 0);
-	UASSERT(logged("acpi: XSDT at 0x7f00800: bad checksum, skipped\n"
-		       "acpi: falling back to the RSDT\n"));
-	CHECK(check_qemu_smp4("ACPI MADT (RSDT)"));
+	snprintf(want, sizeof want, "acpi: XSDT (OEM 'KESTRL') at 0x7f00800: bad checksum (field "
+		 "0x%02x, bytes sum to 0x%02x), used anyway\n", (uint8_t)(field ^ 0x55),
+		 (uint8_t)((field ^ 0x55) - field));
+	CHECK(only_line(want));
+	CHECK(check_qemu_smp4("ACPI MADT (XSDT)"));
 	xsdt->data[SDT_CHECKSUM] ^= 0x55;
 	xsdt->data[0] = 'Y';                                    /* "YSDT" */
 	sdt_fix(xsdt);
 	UASSERT_EQ(parse(0xE0000), 0);
 	UASSERT(logged("acpi: XSDT at 0x7f00800: bad signature\n"));
 	UASSERT_STR(info.source, "ACPI MADT (RSDT)");
+	return NULL;
+}
+
+/* A MADT above 4 GiB, listed by a 64-bit XSDT entry: used like any other. */
+static const char *xsdt_table_above_4g(void)
+{
+	struct region *xsdt;
+	struct table t;
+	const uint64_t high = 0x240001000ull;                  /* 9 GiB + 4 KiB */
+
+	CHECK(install_xsdt(&xsdt));
+	TAG(madt, "APIC");
+	TAG(hpet, "HPET");
+	UASSERT(fm_add(high, madt->data, madt->len, "APICHI"));
+	uint64_t list[] = { hpet->pa, high };
+	make_root(&t, "XSDT", 8, list, 2);
+	memcpy(xsdt->data, t.b, t.n);
+	madt->data[0] = 'X';                                    /* the low copy is not it */
+	UASSERT_EQ(parse(0xE0000), 0);
+	UASSERT_EQ(fm.nlog, 0);
+	return check_qemu_smp4("ACPI MADT (XSDT)");
+}
+
+/* XSDT entries pointing nowhere and at garbage: one line each, the MADT still found. */
+static const char *xsdt_bad_entry_pointer(void)
+{
+	struct region *xsdt;
+	struct table t;
+	static const uint8_t junk[64] = { 0xDE, 0xAD, 0xBE, 0xEF };
+
+	CHECK(install_xsdt(&xsdt));
+	TAG(madt, "APIC");
+	UASSERT(fm_add(0x7F03000, junk, sizeof junk, "JUNK"));
+	uint64_t list[] = { 0x123400000000ull, 0x7F03000, madt->pa };
+	make_root(&t, "XSDT", 8, list, 3);
+	free(xsdt->data);
+	xsdt->data = malloc(t.n);
+	xsdt->len = t.n;
+	memcpy(xsdt->data, t.b, t.n);
+	UASSERT_EQ(parse(0xE0000), 0);
+	UASSERT(!strcmp(fm.log, "acpi: XSDT entry 0 (0x123400000000): not readable, skipped\n"
+			    "acpi: XSDT entry 1 (0x7f03000): no table there (signature bytes de ad "
+			    "be ef), skipped\n"));
+	UASSERT_EQ(fm.nlog, 2);
+	return check_qemu_smp4("ACPI MADT (XSDT)");
+}
+
+/* Several oddities at once: one line each, nothing said twice. */
+static const char *oddities_once_each(void)
+{
+	LOAD("q35-smp4");
+	TAG(rsdp, "RSDP");
+	TAG(rsdt, "RSDT");
+	TAG(madt, "APIC");
+	TAG(hpet, "HPET");
+	TAG(fadt, "FACP");
+	rsdt->data[SDT_CHECKSUM]++;
+	hpet->data[SDT_CHECKSUM]++;
+	fadt->data[SDT_CHECKSUM]++;
+	madt->data[44 + 4 * 8 + 1] = 0;                         /* the I/O APIC entry */
+	sdt_fix(madt);
+	UASSERT_EQ(parse(rsdp->pa), 0);
+	UASSERT_EQ(fm.nlog, 4);
+	UASSERT(logged("acpi: RSDT (OEM 'BOCHS') at "));
+	UASSERT(logged("acpi: HPET (OEM 'BOCHS') at "));
+	UASSERT(logged("acpi: FACP (OEM 'BOCHS') at "));
+	UASSERT(logged("acpi: MADT entry type 1 at offset 76: bad length 0"));
+	UASSERT_EQ(info.ncpu, 4);
+	UASSERT_EQ(info.nioapic, 0);
 	return NULL;
 }
 
@@ -854,8 +955,8 @@ static const char *madt_stray_byte(void)
 	put8(&t, MADT_LAPIC);
 	sdt_end(&t);
 	INSTALL(&t);
-	UASSERT_EQ(parse(SYN_RSDP), -EINVAL);
-	UASSERT(logged("acpi: MADT: stray byte at offset 52, parsing stopped\n"));
+	UASSERT_EQ(parse(SYN_RSDP), 0);
+	CHECK(only_line("acpi: MADT: stray byte at offset 52; the entries before it are kept\n"));
 	UASSERT_EQ(info.ncpu, 1);
 	return NULL;
 }
@@ -962,6 +1063,9 @@ UNIT_MAIN("acpi",
 	  UTEST(xsdt_used),
 	  UTEST(xsdt_entry_wraps),
 	  UTEST(xsdt_bad_falls_back),
+	  UTEST(xsdt_table_above_4g),
+	  UTEST(xsdt_bad_entry_pointer),
+	  UTEST(oddities_once_each),
 	  UTEST(rsdp_v2_bad_ext_checksum),
 	  UTEST(madt_cpu_flags),
 	  UTEST(madt_nmi_entries),
