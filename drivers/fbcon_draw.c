@@ -12,6 +12,9 @@
 #define COMPONENT_MAX           0xFFu   /* 0xRRGGBB: 8 bits each */
 #define COMPONENT_SIZE_MAX      16      /* wider components are not drawn */
 #define BPP_MAX                 32
+#define GLYPH_LEFT_BIT          0x80u   /* a glyph row's bit 7 is its leftmost pixel */
+#define GLYPH_ROW_ALL           0xFFu   /* every pixel of a row set (cursor) */
+#define CELL_CHAR_MASK          0xFFu
 
 /* CGA/VGA text colours, attribute order (IBM VGA technical reference palette). */
 const uint32_t fbcon_cga_rgb[FBCON_COLOURS] = {
@@ -110,18 +113,18 @@ void fb_draw_glyph(uint8_t *dst, uint32_t pitch, unsigned int bytes, const uint8
 		   uint32_t fg, uint32_t bg, unsigned int underline)
 {
 	for (unsigned int y = 0; y < FBCON_FONT_H; y++, dst += pitch) {
-		unsigned int bits = y >= FBCON_FONT_H - underline ? 0xFFu : glyph[y];
+		unsigned int bits = y >= FBCON_FONT_H - underline ? GLYPH_ROW_ALL : glyph[y];
 
 		if (bytes == 4) {
 			/* The common case, one aligned store per pixel. */
 			uint32_t row[FBCON_FONT_W];
 			for (unsigned int x = 0; x < FBCON_FONT_W; x++)
-				row[x] = bits & (0x80u >> x) ? fg : bg;
+				row[x] = bits & (GLYPH_LEFT_BIT >> x) ? fg : bg;
 			__builtin_memcpy(dst, row, sizeof row);
 			continue;
 		}
 		for (unsigned int x = 0; x < FBCON_FONT_W; x++)
-			put_pixel(dst + x * bytes, bytes, bits & (0x80u >> x) ? fg : bg);
+			put_pixel(dst + x * bytes, bytes, bits & (GLYPH_LEFT_BIT >> x) ? fg : bg);
 	}
 }
 
@@ -245,7 +248,7 @@ uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *c
 		if (drawn[c] == want)
 			continue;
 		fb_draw_glyph(line + (size_t)c * FBCON_FONT_W * s->fmt.bytes, s->pitch, s->fmt.bytes,
-			      s->font[cells[c] & 0xFF], s->palette[attr & 0xF], s->palette[attr >> 4],
+			      s->font[cells[c] & CELL_CHAR_MASK], s->palette[attr & 0xF], s->palette[attr >> 4],
 			      want & FBCON_DRAWN_CURSOR ? FBCON_CURSOR_ROWS : 0);
 		drawn[c] = want;
 		n++;
