@@ -39,6 +39,12 @@
  * (a full 2560x1600 redraw is ~40 ms under TCG, a few ms on hardware).
  */
 #define FBCON_IDLE_RATIO        4
+/*
+ * One flush of the thread draws for at most this long, then sleeps and goes
+ * on where it stopped: while it draws it is runnable, and a thread that
+ * yields on its CPU would hand it the rest of a time slice.
+ */
+#define FBCON_SLICE_NS          (2 * NS_PER_MS)
 #define ADDR_LIMIT_BOOT_MAP     0x100000000ull  /* the boot page tables map [0, 4 GiB) */
 #define CONSOLE_WORD_LEN        16
 
@@ -87,24 +93,36 @@ bool fbcon_active(void)
 	return mode != FBCON_OFF;
 }
 
-/* Draw every dirty row. have_console_lock: SYNC mode, we are the writer. */
-static void flush(bool have_console_lock)
+/*
+ * Draw the dirty rows. have_console_lock: SYNC mode, we are the writer, and
+ * every dirty row is drawn. Otherwise (the thread) drawing stops once
+ * FBCON_SLICE_NS have passed; returns false when rows were left dirty, and
+ * the next call starts with the first row not looked at.
+ */
+static bool flush(bool have_console_lock)
 {
 	static uint16_t row[FBCON_MAX_COLS];
+	static uint32_t next_row;
+	uint64_t deadline = have_console_lock ? 0 : time_ns() + FBCON_SLICE_NS;
 
 	if (!mapped)
-		return;
+		return true;
 	if (redraw_all) {
 		for (uint32_t i = 0; i < grid.cols * grid.rows; i++)
 			drawn[i] = FBCON_DRAWN_UNKNOWN;
 		redraw_all = false;
 	}
-	for (uint32_t r = 0; r < grid.rows; r++) {
+	for (uint32_t i = 0; i < grid.rows; i++) {
+		uint32_t r = (next_row + i) % grid.rows;
 		uint64_t flags = 0;
 		uint32_t cursor = FBCON_MAX_COLS;
 
 		if (!__atomic_load_n(&dirty[r], __ATOMIC_RELAXED))
 			continue;
+		if (deadline && time_ns() > deadline) {
+			next_row = r;
+			return false;
+		}
 		if (!have_console_lock)
 			flags = console_lock_irqsave();
 		dirty[r] = 0;
@@ -116,6 +134,8 @@ static void flush(bool have_console_lock)
 			console_unlock_irqrestore(flags);
 		screen_update_row(&screen, r, row, cursor);
 	}
+	next_row = 0;
+	return true;
 }
 
 static void clear_screen(void)
@@ -207,7 +227,8 @@ static void fbcon_thread(void *arg)
 			continue;
 		start = time_ns();
 		raw_spin_lock(&draw_lock);
-		flush(false);
+		if (!flush(false))
+			pending = true;         /* rows left: go on after the pause */
 		raw_spin_unlock(&draw_lock);
 		if ((time_ns() - start) * FBCON_IDLE_RATIO > pause_ns)
 			pause_ns = (time_ns() - start) * FBCON_IDLE_RATIO;

@@ -235,6 +235,23 @@ void screen_init(struct fbcon_screen *s, uint8_t *fb, uint32_t pitch, const stru
 		drawn[i] = FBCON_DRAWN_UNKNOWN;
 }
 
+/* A 32 bpp glyph through the row table (same pixels as fb_draw_glyph()). */
+static void draw_glyph_lut(struct fbcon_screen *s, uint8_t *dst, const uint8_t *glyph,
+			   uint32_t fg, uint32_t bg, unsigned int underline)
+{
+	if (!s->lut_valid || s->lut_fg != fg || s->lut_bg != bg) {
+		for (unsigned int b = 0; b < FBCON_FONT_GLYPHS; b++)
+			for (unsigned int x = 0; x < FBCON_FONT_W; x++)
+				s->lut[b][x] = b & (GLYPH_LEFT_BIT >> x) ? fg : bg;
+		s->lut_fg = fg;
+		s->lut_bg = bg;
+		s->lut_valid = true;
+	}
+	for (unsigned int y = 0; y < FBCON_FONT_H; y++, dst += s->pitch)
+		__builtin_memcpy(dst, s->lut[y >= FBCON_FONT_H - underline ? GLYPH_ROW_ALL : glyph[y]],
+				 sizeof s->lut[0]);
+}
+
 uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *cells,
 			   uint32_t cursor_col)
 {
@@ -245,11 +262,17 @@ uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *c
 		uint32_t want = cells[c] | (c == cursor_col ? FBCON_DRAWN_CURSOR : 0);
 		uint8_t attr = (uint8_t)(cells[c] >> 8);
 
+		uint8_t *dst = line + (size_t)c * FBCON_FONT_W * s->fmt.bytes;
+		const uint8_t *glyph = s->font[cells[c] & CELL_CHAR_MASK];
+		uint32_t fg = s->palette[attr & 0xF], bg = s->palette[attr >> 4];
+		unsigned int underline = want & FBCON_DRAWN_CURSOR ? FBCON_CURSOR_ROWS : 0;
+
 		if (drawn[c] == want)
 			continue;
-		fb_draw_glyph(line + (size_t)c * FBCON_FONT_W * s->fmt.bytes, s->pitch, s->fmt.bytes,
-			      s->font[cells[c] & CELL_CHAR_MASK], s->palette[attr & 0xF], s->palette[attr >> 4],
-			      want & FBCON_DRAWN_CURSOR ? FBCON_CURSOR_ROWS : 0);
+		if (s->fmt.bytes == 4)
+			draw_glyph_lut(s, dst, glyph, fg, bg, underline);
+		else
+			fb_draw_glyph(dst, s->pitch, s->fmt.bytes, glyph, fg, bg, underline);
 		drawn[c] = want;
 		n++;
 	}

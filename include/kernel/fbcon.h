@@ -97,6 +97,13 @@ struct fbcon_screen {
 	uint32_t *drawn;                /* rows * cols by screen position, FBCON_DRAWN_* */
 	uint32_t cols;
 	const uint8_t (*font)[FBCON_FONT_H];
+	/*
+	 * 32 bpp: the 8 pixels of every glyph-row byte for one colour pair, so
+	 * a glyph row is one 32-byte copy (rebuilt when the pair changes).
+	 */
+	uint32_t lut[FBCON_FONT_GLYPHS][FBCON_FONT_W];
+	uint32_t lut_fg, lut_bg;
+	bool lut_valid;
 };
 
 void screen_init(struct fbcon_screen *s, uint8_t *fb, uint32_t pitch, const struct fb_pixfmt *fmt,
