@@ -174,6 +174,7 @@ void fbcon_init(const struct boot_info *bi)
 	if (rows > FBCON_MAX_ROWS)
 		rows = FBCON_MAX_ROWS;
 	grid_init(&grid, cells, dirty, cols, rows, FBCON_ATTR_NORMAL);
+	grid.jump = rows / FBCON_JUMP_DIVISOR ? rows / FBCON_JUMP_DIVISOR : 1;
 	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP;
 	screen_init(&screen, mapped ? phys_to_virt(fbinfo.addr) : NULL, fbinfo.pitch, &fmt, drawn,
 		    cols, rows, fbcon_font);

@@ -162,7 +162,7 @@ void grid_init(struct fbcon_grid *g, uint16_t *cells, uint8_t *dirty, uint32_t c
 	       uint32_t rows, uint8_t attr)
 {
 	*g = (struct fbcon_grid){ .cells = cells, .dirty = dirty, .cols = cols, .rows = rows,
-				  .attr = attr };
+				  .attr = attr, .jump = 1 };
 	for (uint32_t r = 0; r < rows; r++)
 		clear_row(g, r);
 }
@@ -184,10 +184,12 @@ static void newline(struct fbcon_grid *g)
 		g->row++;
 		return;
 	}
-	/* Scroll: the top row becomes the new, blank bottom row. */
-	g->top = (g->top + 1) % g->rows;
-	g->scrolls++;
-	clear_row(g, g->rows - 1);
+	/* Scroll: the top `jump` rows become the new, blank bottom rows. */
+	g->top = (g->top + g->jump) % g->rows;
+	g->scrolls += g->jump;
+	for (uint32_t r = g->rows - g->jump; r < g->rows; r++)
+		clear_row(g, r);
+	g->row = g->rows - g->jump;
 	grid_mark_all(g);
 }
 
