@@ -8,8 +8,10 @@
  * that changed:
  *  - early (before the scheduler runs threads) at every newline, in the
  *    writer, under the console lock;
- *  - then by the `fbcon` thread, at most every FBCON_FLUSH_MS, one row at a
- *    time: the console lock is held only to copy a row, never while drawing;
+ *  - then by the `fbcon` thread, at most every FBCON_FLUSH_MS (every
+ *    FBCON_IDLE_MS after a quiet second), at most FBCON_SLICE_NS per look,
+ *    one row at a time: the console lock is held only to copy a row, never
+ *    while drawing;
  *  - after a panic at every character, in the writer, so the report is on
  *    the screen before the CPU stops, white on red.
  * The framebuffer is mapped write-combining (PAT) once the VMM is up; until
@@ -33,6 +35,13 @@
 #include <kernel/vmm.h>
 
 #define FBCON_FLUSH_MS          20      /* the screen lags output by at least this */
+/*
+ * After FBCON_IDLE_POLLS looks without new output (a second), the thread
+ * looks only every FBCON_IDLE_MS: an idle machine is woken 10 times a
+ * second, not 50; the first line after a quiet spell shows within 100 ms.
+ */
+#define FBCON_IDLE_POLLS        50
+#define FBCON_IDLE_MS           100
 /*
  * After a flush that took T, the thread sleeps at least FBCON_IDLE_RATIO * T:
  * drawing takes at most 1 / (1 + ratio) of one CPU however much is printed
@@ -217,6 +226,7 @@ void fbcon_map(void)
 static void fbcon_thread(void *arg)
 {
 	uint64_t pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
+	unsigned int quiet = 0;
 
 	(void)arg;
 	for (;;) {
@@ -224,8 +234,14 @@ static void fbcon_thread(void *arg)
 
 		sleep_ns(pause_ns);
 		pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
-		if (!__atomic_exchange_n(&pending, false, __ATOMIC_ACQ_REL))
+		if (!__atomic_exchange_n(&pending, false, __ATOMIC_ACQ_REL)) {
+			if (quiet < FBCON_IDLE_POLLS)
+				quiet++;
+			else
+				pause_ns = FBCON_IDLE_MS * NS_PER_MS;
 			continue;
+		}
+		quiet = 0;
 		start = time_ns();
 		raw_spin_lock(&draw_lock);
 		if (!flush(false))
