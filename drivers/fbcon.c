@@ -8,8 +8,10 @@
  * that changed:
  *  - early (before the scheduler runs threads) at every newline, in the
  *    writer, under the console lock;
- *  - then by the `fbcon` thread, at most every FBCON_FLUSH_MS, one row at a
- *    time: the console lock is held only to copy a row, never while drawing;
+ *  - then by the `fbcon` thread, at most every FBCON_FLUSH_MS (every
+ *    FBCON_IDLE_MS after a quiet second), at most FBCON_SLICE_NS per look,
+ *    one row at a time: the console lock is held only to copy a row, never
+ *    while drawing;
  *  - after a panic at every character, in the writer, so the report is on
  *    the screen before the CPU stops, white on red.
  * The framebuffer is mapped write-combining (PAT) once the VMM is up; until
@@ -34,11 +36,24 @@
 
 #define FBCON_FLUSH_MS          20      /* the screen lags output by at least this */
 /*
+ * After FBCON_IDLE_POLLS looks without new output (a second), the thread
+ * looks only every FBCON_IDLE_MS: an idle machine is woken 10 times a
+ * second, not 50; the first line after a quiet spell shows within 100 ms.
+ */
+#define FBCON_IDLE_POLLS        50
+#define FBCON_IDLE_MS           100
+/*
  * After a flush that took T, the thread sleeps at least FBCON_IDLE_RATIO * T:
  * drawing takes at most 1 / (1 + ratio) of one CPU however much is printed
  * (a full 2560x1600 redraw is ~40 ms under TCG, a few ms on hardware).
  */
 #define FBCON_IDLE_RATIO        4
+/*
+ * One flush of the thread draws for at most this long, then sleeps and goes
+ * on where it stopped: while it draws it is runnable, and a thread that
+ * yields on its CPU would hand it the rest of a time slice.
+ */
+#define FBCON_SLICE_NS          (2 * NS_PER_MS)
 #define ADDR_LIMIT_BOOT_MAP     0x100000000ull  /* the boot page tables map [0, 4 GiB) */
 #define CONSOLE_WORD_LEN        16
 
@@ -87,24 +102,36 @@ bool fbcon_active(void)
 	return mode != FBCON_OFF;
 }
 
-/* Draw every dirty row. have_console_lock: SYNC mode, we are the writer. */
-static void flush(bool have_console_lock)
+/*
+ * Draw the dirty rows. have_console_lock: SYNC mode, we are the writer, and
+ * every dirty row is drawn. Otherwise (the thread) drawing stops once
+ * FBCON_SLICE_NS have passed; returns false when rows were left dirty, and
+ * the next call starts with the first row not looked at.
+ */
+static bool flush(bool have_console_lock)
 {
 	static uint16_t row[FBCON_MAX_COLS];
+	static uint32_t next_row;
+	uint64_t deadline = have_console_lock ? 0 : time_ns() + FBCON_SLICE_NS;
 
 	if (!mapped)
-		return;
+		return true;
 	if (redraw_all) {
 		for (uint32_t i = 0; i < grid.cols * grid.rows; i++)
 			drawn[i] = FBCON_DRAWN_UNKNOWN;
 		redraw_all = false;
 	}
-	for (uint32_t r = 0; r < grid.rows; r++) {
+	for (uint32_t i = 0; i < grid.rows; i++) {
+		uint32_t r = (next_row + i) % grid.rows;
 		uint64_t flags = 0;
 		uint32_t cursor = FBCON_MAX_COLS;
 
 		if (!__atomic_load_n(&dirty[r], __ATOMIC_RELAXED))
 			continue;
+		if (deadline && time_ns() > deadline) {
+			next_row = r;
+			return false;
+		}
 		if (!have_console_lock)
 			flags = console_lock_irqsave();
 		dirty[r] = 0;
@@ -116,6 +143,8 @@ static void flush(bool have_console_lock)
 			console_unlock_irqrestore(flags);
 		screen_update_row(&screen, r, row, cursor);
 	}
+	next_row = 0;
+	return true;
 }
 
 static void clear_screen(void)
@@ -154,6 +183,7 @@ void fbcon_init(const struct boot_info *bi)
 	if (rows > FBCON_MAX_ROWS)
 		rows = FBCON_MAX_ROWS;
 	grid_init(&grid, cells, dirty, cols, rows, FBCON_ATTR_NORMAL);
+	grid.jump = rows / FBCON_JUMP_DIVISOR ? rows / FBCON_JUMP_DIVISOR : 1;
 	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP;
 	screen_init(&screen, mapped ? phys_to_virt(fbinfo.addr) : NULL, fbinfo.pitch, &fmt, drawn,
 		    cols, rows, fbcon_font);
@@ -196,6 +226,7 @@ void fbcon_map(void)
 static void fbcon_thread(void *arg)
 {
 	uint64_t pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
+	unsigned int quiet = 0;
 
 	(void)arg;
 	for (;;) {
@@ -203,11 +234,18 @@ static void fbcon_thread(void *arg)
 
 		sleep_ns(pause_ns);
 		pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
-		if (!__atomic_exchange_n(&pending, false, __ATOMIC_ACQ_REL))
+		if (!__atomic_exchange_n(&pending, false, __ATOMIC_ACQ_REL)) {
+			if (quiet < FBCON_IDLE_POLLS)
+				quiet++;
+			else
+				pause_ns = FBCON_IDLE_MS * NS_PER_MS;
 			continue;
+		}
+		quiet = 0;
 		start = time_ns();
 		raw_spin_lock(&draw_lock);
-		flush(false);
+		if (!flush(false))
+			pending = true;         /* rows left: go on after the pause */
 		raw_spin_unlock(&draw_lock);
 		if ((time_ns() - start) * FBCON_IDLE_RATIO > pause_ns)
 			pause_ns = (time_ns() - start) * FBCON_IDLE_RATIO;

@@ -12,6 +12,9 @@
 #define COMPONENT_MAX           0xFFu   /* 0xRRGGBB: 8 bits each */
 #define COMPONENT_SIZE_MAX      16      /* wider components are not drawn */
 #define BPP_MAX                 32
+#define GLYPH_LEFT_BIT          0x80u   /* a glyph row's bit 7 is its leftmost pixel */
+#define GLYPH_ROW_ALL           0xFFu   /* every pixel of a row set (cursor) */
+#define CELL_CHAR_MASK          0xFFu
 
 /* CGA/VGA text colours, attribute order (IBM VGA technical reference palette). */
 const uint32_t fbcon_cga_rgb[FBCON_COLOURS] = {
@@ -110,18 +113,18 @@ void fb_draw_glyph(uint8_t *dst, uint32_t pitch, unsigned int bytes, const uint8
 		   uint32_t fg, uint32_t bg, unsigned int underline)
 {
 	for (unsigned int y = 0; y < FBCON_FONT_H; y++, dst += pitch) {
-		unsigned int bits = y >= FBCON_FONT_H - underline ? 0xFFu : glyph[y];
+		unsigned int bits = y >= FBCON_FONT_H - underline ? GLYPH_ROW_ALL : glyph[y];
 
 		if (bytes == 4) {
 			/* The common case, one aligned store per pixel. */
 			uint32_t row[FBCON_FONT_W];
 			for (unsigned int x = 0; x < FBCON_FONT_W; x++)
-				row[x] = bits & (0x80u >> x) ? fg : bg;
+				row[x] = bits & (GLYPH_LEFT_BIT >> x) ? fg : bg;
 			__builtin_memcpy(dst, row, sizeof row);
 			continue;
 		}
 		for (unsigned int x = 0; x < FBCON_FONT_W; x++)
-			put_pixel(dst + x * bytes, bytes, bits & (0x80u >> x) ? fg : bg);
+			put_pixel(dst + x * bytes, bytes, bits & (GLYPH_LEFT_BIT >> x) ? fg : bg);
 	}
 }
 
@@ -159,7 +162,7 @@ void grid_init(struct fbcon_grid *g, uint16_t *cells, uint8_t *dirty, uint32_t c
 	       uint32_t rows, uint8_t attr)
 {
 	*g = (struct fbcon_grid){ .cells = cells, .dirty = dirty, .cols = cols, .rows = rows,
-				  .attr = attr };
+				  .attr = attr, .jump = 1 };
 	for (uint32_t r = 0; r < rows; r++)
 		clear_row(g, r);
 }
@@ -181,10 +184,12 @@ static void newline(struct fbcon_grid *g)
 		g->row++;
 		return;
 	}
-	/* Scroll: the top row becomes the new, blank bottom row. */
-	g->top = (g->top + 1) % g->rows;
-	g->scrolls++;
-	clear_row(g, g->rows - 1);
+	/* Scroll: the top `jump` rows become the new, blank bottom rows. */
+	g->top = (g->top + g->jump) % g->rows;
+	g->scrolls += g->jump;
+	for (uint32_t r = g->rows - g->jump; r < g->rows; r++)
+		clear_row(g, r);
+	g->row = g->rows - g->jump;
 	grid_mark_all(g);
 }
 
@@ -232,6 +237,23 @@ void screen_init(struct fbcon_screen *s, uint8_t *fb, uint32_t pitch, const stru
 		drawn[i] = FBCON_DRAWN_UNKNOWN;
 }
 
+/* A 32 bpp glyph through the row table (same pixels as fb_draw_glyph()). */
+static void draw_glyph_lut(struct fbcon_screen *s, uint8_t *dst, const uint8_t *glyph,
+			   uint32_t fg, uint32_t bg, unsigned int underline)
+{
+	if (!s->lut_valid || s->lut_fg != fg || s->lut_bg != bg) {
+		for (unsigned int b = 0; b < FBCON_FONT_GLYPHS; b++)
+			for (unsigned int x = 0; x < FBCON_FONT_W; x++)
+				s->lut[b][x] = b & (GLYPH_LEFT_BIT >> x) ? fg : bg;
+		s->lut_fg = fg;
+		s->lut_bg = bg;
+		s->lut_valid = true;
+	}
+	for (unsigned int y = 0; y < FBCON_FONT_H; y++, dst += s->pitch)
+		__builtin_memcpy(dst, s->lut[y >= FBCON_FONT_H - underline ? GLYPH_ROW_ALL : glyph[y]],
+				 sizeof s->lut[0]);
+}
+
 uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *cells,
 			   uint32_t cursor_col)
 {
@@ -242,11 +264,17 @@ uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *c
 		uint32_t want = cells[c] | (c == cursor_col ? FBCON_DRAWN_CURSOR : 0);
 		uint8_t attr = (uint8_t)(cells[c] >> 8);
 
+		uint8_t *dst = line + (size_t)c * FBCON_FONT_W * s->fmt.bytes;
+		const uint8_t *glyph = s->font[cells[c] & CELL_CHAR_MASK];
+		uint32_t fg = s->palette[attr & 0xF], bg = s->palette[attr >> 4];
+		unsigned int underline = want & FBCON_DRAWN_CURSOR ? FBCON_CURSOR_ROWS : 0;
+
 		if (drawn[c] == want)
 			continue;
-		fb_draw_glyph(line + (size_t)c * FBCON_FONT_W * s->fmt.bytes, s->pitch, s->fmt.bytes,
-			      s->font[cells[c] & 0xFF], s->palette[attr & 0xF], s->palette[attr >> 4],
-			      want & FBCON_DRAWN_CURSOR ? FBCON_CURSOR_ROWS : 0);
+		if (s->fmt.bytes == 4)
+			draw_glyph_lut(s, dst, glyph, fg, bg, underline);
+		else
+			fb_draw_glyph(dst, s->pitch, s->fmt.bytes, glyph, fg, bg, underline);
 		drawn[c] = want;
 		n++;
 	}

@@ -67,8 +67,12 @@ void fb_fill(uint8_t *dst, uint32_t pitch, unsigned int bytes, uint32_t width, u
  * (screen row 0 is ring row `top`), so scrolling moves no cells and never
  * reads video memory. The cursor may stand just past the last column (a
  * pending wrap): the next printable character goes to a new line, a
- * newline does not add an empty one.
+ * newline does not add an empty one. A newline on the last row scrolls by
+ * `jump` rows at once (jump scrolling: the framebuffer console uses a
+ * quarter of the screen, FBCON_JUMP_DIVISOR, so a full redraw happens once
+ * per jump lines instead of once per line; VGA text scrolls by one).
  */
+#define FBCON_JUMP_DIVISOR      4
 struct fbcon_grid {
 	uint16_t *cells;                /* rows * cols, ring of rows */
 	uint8_t *dirty;                 /* per screen row: changed since drawn */
@@ -76,7 +80,8 @@ struct fbcon_grid {
 	uint32_t top;                   /* ring index of screen row 0 */
 	uint32_t row, col;              /* cursor (col == cols: pending wrap) */
 	uint8_t attr;                   /* for new characters */
-	uint64_t scrolls;
+	uint32_t jump;                  /* rows per scroll, 1..rows (grid_init: 1) */
+	uint64_t scrolls;               /* rows scrolled */
 };
 
 void grid_init(struct fbcon_grid *g, uint16_t *cells, uint8_t *dirty, uint32_t cols,
@@ -97,6 +102,13 @@ struct fbcon_screen {
 	uint32_t *drawn;                /* rows * cols by screen position, FBCON_DRAWN_* */
 	uint32_t cols;
 	const uint8_t (*font)[FBCON_FONT_H];
+	/*
+	 * 32 bpp: the 8 pixels of every glyph-row byte for one colour pair, so
+	 * a glyph row is one 32-byte copy (rebuilt when the pair changes).
+	 */
+	uint32_t lut[FBCON_FONT_GLYPHS][FBCON_FONT_W];
+	uint32_t lut_fg, lut_bg;
+	bool lut_valid;
 };
 
 void screen_init(struct fbcon_screen *s, uint8_t *fb, uint32_t pitch, const struct fb_pixfmt *fmt,

@@ -18,6 +18,7 @@ import mkfont  # noqa: E402
 
 FONT_W, FONT_H = mkfont.WIDTH, mkfont.HEIGHT
 TAB_WIDTH = 8                   # FBCON_TAB_WIDTH
+JUMP_DIVISOR = 4                # FBCON_JUMP_DIVISOR: fbcon scrolls rows // 4 at once
 CURSOR_ROWS = 2                 # FBCON_CURSOR_ROWS
 ATTR_NORMAL = 0x07              # FBCON_ATTR_NORMAL
 ATTR_PANIC = 0x4F               # FBCON_ATTR_PANIC
@@ -125,8 +126,9 @@ class Terminal:
     """drivers/fbcon_draw.c's grid_putc(), in Python: what a stream of
     console output leaves on a cols x rows screen (the cells and the cursor)."""
 
-    def __init__(self, cols, rows, attr=ATTR_NORMAL):
+    def __init__(self, cols, rows, attr=ATTR_NORMAL, jump=None):
         self.cols, self.rows, self.attr = cols, rows, attr
+        self.jump = jump if jump is not None else max(1, rows // JUMP_DIVISOR)
         self.lines = [[(" ", attr)] * cols for _ in range(rows)]
         self.row = self.col = 0
 
@@ -135,8 +137,9 @@ class Terminal:
         if self.row + 1 < self.rows:
             self.row += 1
         else:
-            self.lines.pop(0)
-            self.lines.append([(" ", self.attr)] * self.cols)
+            del self.lines[:self.jump]
+            self.lines += [[(" ", self.attr)] * self.cols for _ in range(self.jump)]
+            self.row = self.rows - self.jump
 
     def putc(self, ch):
         if ch == "\n":

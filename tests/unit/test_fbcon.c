@@ -236,6 +236,41 @@ static const char *test_grid_scroll(void)
 	return NULL;
 }
 
+static const char *test_grid_jump_scroll(void)
+{
+	uint16_t cells[3 * 8];
+	uint8_t dirty[8];
+	struct fbcon_grid g;
+	char row[4];
+
+	grid_init(&g, cells, dirty, 3, 8, FBCON_ATTR_NORMAL);
+	g.jump = 8 / FBCON_JUMP_DIVISOR;
+	for (char c = 'a'; c <= 'h'; c++) {
+		char line[3] = { c, c == 'h' ? 0 : '\n', 0 };
+		grid_puts(&g, line);
+	}
+	UASSERT_EQ(g.scrolls, 0);
+	UASSERT_EQ(g.row, 7);
+	grid_puts(&g, "\ni");           /* two rows at once: c..h, then i, one blank */
+	UASSERT_EQ(g.scrolls, 2);
+	UASSERT_EQ(g.row, 6);
+	grid_row_text(&g, 0, row);
+	UASSERT_STR(row, "c  ");
+	grid_row_text(&g, 5, row);
+	UASSERT_STR(row, "h  ");
+	grid_row_text(&g, 6, row);
+	UASSERT_STR(row, "i  ");
+	grid_row_text(&g, 7, row);
+	UASSERT_STR(row, "   ");
+	grid_puts(&g, "\nj\nk");         /* j fills the last row, k jumps again */
+	UASSERT_EQ(g.scrolls, 4);
+	grid_row_text(&g, 0, row);
+	UASSERT_STR(row, "e  ");
+	grid_row_text(&g, 6, row);
+	UASSERT_STR(row, "k  ");
+	return NULL;
+}
+
 #define SC_COLS 6
 #define SC_ROWS 3
 #define SC_W    (SC_COLS * FBCON_FONT_W)
@@ -419,6 +454,7 @@ UNIT_MAIN("fbcon",
 	  UTEST(test_glyph_underline),
 	  UTEST(test_grid_text_and_wrap),
 	  UTEST(test_grid_scroll),
+	  UTEST(test_grid_jump_scroll),
 	  UTEST(test_redraw_changed_cells_only),
 	  UTEST(test_vbe_choice),
 	  UTEST(test_vbe_mode_checks))
