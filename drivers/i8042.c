@@ -30,7 +30,9 @@
 #define FADT_LENGTH_OFFSET      4       /* ACPI table header: length */
 
 static spinlock_t i8042_lock = SPINLOCK_INIT("i8042");
-static struct ps2_decoder decoder;      /* guarded by i8042_lock */
+/* Guarded by i8042_lock: */
+static struct ps2_decoder decoder;
+static struct i8042_leds leds;
 
 static uint8_t port_in(uint16_t port)
 {
@@ -59,12 +61,23 @@ static void drain(void)
 
 		if (st & I8042_STATUS_AUX)
 			continue;       /* port 2 is disabled; a stray byte is dropped */
+		if (i8042_leds_byte(&hw_io, &leds, byte))
+			continue;       /* the keyboard answering an LED command */
 		if (ps2_set1_decode(&decoder, byte, &ev[n]))
 			n++;
 	}
 	spin_unlock_irqrestore(&i8042_lock, flags);
 	for (int i = 0; i < n; i++)
 		kbd_key(ev[i].usage, ev[i].down);
+}
+
+/* kbd_register_leds(): Caps, Num and Scroll Lock on the keyboard's LEDs. */
+static void set_leds(uint8_t hid_leds)
+{
+	uint64_t flags = spin_lock_irqsave(&i8042_lock);
+
+	i8042_leds_request(&hw_io, &leds, hid_leds);
+	spin_unlock_irqrestore(&i8042_lock, flags);
 }
 
 static void i8042_irq(struct trap_frame *tf)
@@ -122,6 +135,7 @@ void i8042_init(void)
 		return;
 	}
 	drain();
+	kbd_register_leds(set_leds);
 	kprintf("i8042: PS/2 keyboard on port 1, scan code set 2 translated to set 1, IRQ %u "
 		"(%s; %lu us)\n", ISA_IRQ_KBD, fadt_hint(), (time_ns() - t0) / NS_PER_US);
 }

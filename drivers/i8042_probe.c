@@ -35,6 +35,18 @@ static bool write_port(const struct i8042_io *io, uint16_t port, uint8_t v)
 	return true;
 }
 
+/* write_port for interrupt context: a short bound, the controller takes a byte in microseconds. */
+static bool write_port_now(const struct i8042_io *io, uint16_t port, uint8_t v)
+{
+	uint64_t deadline = io->now_ns() + I8042_IRQ_WRITE_US * NS_PER_US;
+
+	while (status(io) & I8042_STATUS_IBF)
+		if (io->now_ns() >= deadline)
+			return false;
+	io->out(port, v);
+	return true;
+}
+
 /* A byte from the output buffer within ms, or -1. */
 static int read_data(const struct i8042_io *io, uint64_t ms)
 {
@@ -142,4 +154,67 @@ bool i8042_enable_irq(const struct i8042_io *io, uint8_t config)
 {
 	return write_config(io, (uint8_t)((config | I8042_CONFIG_PORT1_IRQ) &
 					  ~I8042_CONFIG_PORT1_CLOCK_OFF));
+}
+
+uint8_t i8042_led_byte(uint8_t hid_leds)
+{
+	return (uint8_t)((hid_leds & KBD_LED_SCROLL_LOCK ? KBD_PS2_LED_SCROLL : 0) |
+			 (hid_leds & KBD_LED_NUM_LOCK ? KBD_PS2_LED_NUM : 0) |
+			 (hid_leds & KBD_LED_CAPS_LOCK ? KBD_PS2_LED_CAPS : 0));
+}
+
+/* Send one byte of the exchange and enter phase; back to idle if the controller will not take it. */
+static void leds_send(const struct i8042_io *io, struct i8042_leds *l, uint8_t byte,
+		      enum i8042_led_phase phase)
+{
+	if (!write_port_now(io, I8042_DATA, byte)) {
+		l->errors++;
+		l->phase = LEDS_IDLE;
+		return;
+	}
+	if (phase != l->phase)
+		l->resends = 0;
+	l->phase = phase;
+	l->since_ns = io->now_ns();
+}
+
+/* The keyboard asked for the last byte again: resend it, or give the exchange up. */
+static void leds_resend(const struct i8042_io *io, struct i8042_leds *l)
+{
+	if (++l->resends > KBD_SEND_TRIES) {
+		l->errors++;
+		l->phase = LEDS_IDLE;
+		return;
+	}
+	leds_send(io, l, l->phase == LEDS_WAIT_CMD_ACK ? KBD_CMD_SET_LEDS : l->sent, l->phase);
+}
+
+void i8042_leds_request(const struct i8042_io *io, struct i8042_leds *l, uint8_t hid_leds)
+{
+	l->want = i8042_led_byte(hid_leds);
+	if (l->phase != LEDS_IDLE && io->now_ns() - l->since_ns < I8042_TIMEOUT_MS * NS_PER_MS)
+		return;                 /* sent when the exchange under way ends */
+	if (l->phase != LEDS_IDLE)
+		l->errors++;            /* the keyboard never answered the last one */
+	l->phase = LEDS_IDLE;
+	leds_send(io, l, KBD_CMD_SET_LEDS, LEDS_WAIT_CMD_ACK);
+}
+
+bool i8042_leds_byte(const struct i8042_io *io, struct i8042_leds *l, uint8_t byte)
+{
+	if (l->phase == LEDS_IDLE || (byte != KBD_ACK && byte != KBD_RESEND))
+		return false;
+	if (byte == KBD_RESEND) {
+		leds_resend(io, l);
+		return true;
+	}
+	if (l->phase == LEDS_WAIT_CMD_ACK) {
+		l->sent = l->want;
+		leds_send(io, l, l->sent, LEDS_WAIT_ARG_ACK);
+		return true;
+	}
+	l->phase = LEDS_IDLE;
+	if (l->want != l->sent)         /* asked for again meanwhile */
+		leds_send(io, l, KBD_CMD_SET_LEDS, LEDS_WAIT_CMD_ACK);
+	return true;
 }

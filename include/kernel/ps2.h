@@ -69,6 +69,10 @@ int fadt_has_8042(const void *fadt, size_t len);
 #define I8042_CONFIG_TRANSLATE  0x40    /* set 2 -> set 1 translation */
 
 /* Keyboard commands and replies (IBM PS/2 keyboard). */
+#define KBD_CMD_SET_LEDS        0xED    /* then the LED byte */
+#define   KBD_PS2_LED_SCROLL    0x01
+#define   KBD_PS2_LED_NUM       0x02
+#define   KBD_PS2_LED_CAPS      0x04
 #define KBD_CMD_SET_SCANCODE    0xF0    /* then the set number */
 #define   KBD_SCANCODE_SET2     0x02
 #define KBD_CMD_ENABLE          0xF4    /* start sending scan codes */
@@ -81,6 +85,7 @@ int fadt_has_8042(const void *fadt, size_t len);
 #define KBD_BAT_TIMEOUT_MS      1000    /* the keyboard's self-test after reset (~500 ms at most) */
 #define KBD_SEND_TRIES          3       /* a byte the keyboard asks to resend */
 #define I8042_FLUSH_MAX         64      /* stale bytes drained at start */
+#define I8042_IRQ_WRITE_US      1000    /* input buffer wait for a write from interrupt context */
 
 /* Port I/O and a clock: the real ones in drivers/i8042.c, a model in tests/unit/test_ps2.c. */
 struct i8042_io {
@@ -111,6 +116,34 @@ struct i8042_probe {
 void i8042_probe(const struct i8042_io *io, struct i8042_probe *out);
 /* Write the command byte with the keyboard's IRQ and clock on; false if refused. */
 bool i8042_enable_irq(const struct i8042_io *io, uint8_t config);
+
+/*
+ * The keyboard's LEDs, set with KBD_CMD_SET_LEDS and its argument, each
+ * answered by an ACK that arrives among the scan codes: a small state
+ * machine driven by requests and by the bytes the interrupt handler reads,
+ * so nothing waits for the keyboard. A request while one is under way is
+ * sent when it ends (the newest wins); an exchange the keyboard never
+ * answers is abandoned by the next request after I8042_TIMEOUT_MS, one it
+ * keeps asking to resend after KBD_SEND_TRIES resends.
+ * The caller serialises (drivers/i8042.c: under i8042_lock).
+ */
+enum i8042_led_phase { LEDS_IDLE, LEDS_WAIT_CMD_ACK, LEDS_WAIT_ARG_ACK };
+
+struct i8042_leds {
+	enum i8042_led_phase phase;
+	uint8_t want;           /* KBD_PS2_LED_* to show */
+	uint8_t sent;           /* the argument of the exchange under way */
+	uint64_t since_ns;      /* when that exchange's last byte went out */
+	uint8_t resends;        /* of the byte under way, at most KBD_SEND_TRIES */
+	uint32_t errors;        /* writes the controller did not take */
+};
+
+/* HID LED bits (KBD_LED_*) to the keyboard's LED byte. */
+uint8_t i8042_led_byte(uint8_t hid_leds);
+/* Show hid_leds (KBD_LED_*). */
+void i8042_leds_request(const struct i8042_io *io, struct i8042_leds *l, uint8_t hid_leds);
+/* A byte from the keyboard: true if it was an answer to the LED exchange (consumed). */
+bool i8042_leds_byte(const struct i8042_io *io, struct i8042_leds *l, uint8_t byte);
 
 /* Find and start the PS/2 keyboard; prints one line saying what it found. */
 void i8042_init(void);

@@ -6,7 +6,8 @@ keyboard through QMP send-key, and check the answers on COM1.
 On -M pc and -M q35: the driver's line names the keyboard; a command with
 Backspace, Shift (upper case and symbols) and Caps Lock runs with exactly
 the arguments typed; Ctrl-C abandons a line at the prompt and ends a
-running `run spin`; `halt` typed on the keyboard powers off. On
+running `run spin`; `halt` typed on the keyboard powers off; QEMU's trace
+of the keyboard's LED byte shows Num Lock lit, then Caps Lock on and off. On
 -M q35,i8042=off: one line says there is no PS/2 controller, and the
 shell still answers on COM1. The boots run in parallel. Prints KTAP; a
 failed boot's serial log follows as `# ` lines."""
@@ -43,6 +44,11 @@ HELLO = (r'^hello from pid \d+: argv\[0\]="hello" argv\[1\]="7" argv\[2\]="Hello
          r'argv\[3\]="<a_b\|c:d>CAPS" argv\[4\]="\{x\}"$')
 HELLO_EXIT = r"^hello exited with status 7$"
 SPIN = "run spin 600000\n"
+# QEMU's trace of the keyboard's LED byte (bit 1 Num Lock, bit 2 Caps Lock):
+# Num Lock lit at start, Caps Lock on and off again by the typed command.
+LED_TRACE = "ps2_set_ledstate"
+LED_STATE = re.compile(r"^ps2_set_ledstate \S+ ledstate (\d+)$", re.M)
+LEDS_WANT = [2, 6, 2]
 INTERRUPTED = r"^spin killed: interrupted \(Ctrl-C\)$"
 
 # (name, boot path, machine, extra QEMU arguments, keyboard expected, CPUs)
@@ -86,9 +92,11 @@ class Boot:
 
     def run(self):
         sock = self.workdir / "qmp.sock"
+        self.trace = self.workdir / "leds.trace"
+        trace = ["-trace", f"enable={LED_TRACE},file={self.trace}"] if self.keyboard else []
         self.argv = qemu.build_argv(self.boot, self.smp, "256M", self.machine,
                                     image=harness.image_for(self.boot), workdir=self.workdir,
-                                    extra=self.extra + qmp.qmp_args(sock))
+                                    extra=self.extra + qmp.qmp_args(sock) + trace)
         proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.con = Console(proc)
@@ -145,6 +153,19 @@ class Boot:
         con.read_until(r"(?!)", 1.0)
         q.type_text("halt\n")
         self.halted(proc)
+        # Read once QEMU has exited, so its trace file is complete.
+        self.result("caps lock led", self.leds_problem())
+
+    def leds_problem(self):
+        """None if the keyboard's LEDs went through LEDS_WANT, in order, after our reset."""
+        try:
+            states = [int(v) for v in LED_STATE.findall(self.trace.read_text())]
+        except OSError as e:
+            return f"no LED trace: {e}"
+        # Firmware and our reset write 0 first; the kernel's states follow.
+        ours = states[next((i for i, v in enumerate(states) if v), len(states)):]
+        return None if ours[:len(LEDS_WANT)] == LEDS_WANT else \
+            f"LED states {states}, want {LEDS_WANT} after the zeros"
 
     def serial_still_works(self, proc):
         start = len(self.con.log)

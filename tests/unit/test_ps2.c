@@ -211,11 +211,13 @@ struct model {
 	bool flood;                     /* output buffer full forever (garbage) */
 	uint8_t self_test, port_test;   /* replies */
 	bool keyboard, kbd_resend, kbd_no_bat;
+	bool kbd_led_silent;            /* no answer to KBD_CMD_SET_LEDS */
 	/* state */
 	uint8_t config;
 	uint8_t q[MODEL_QUEUE];
 	unsigned int qh, qt;
-	bool want_config, want_arg;
+	bool want_config, want_arg, want_leds;
+	uint8_t leds;                   /* the keyboard's LED byte */
 	uint8_t kbd_log[KBD_LOG_MAX];
 	unsigned int nkbd;
 	uint64_t now;
@@ -252,7 +254,12 @@ static void keyboard_byte(uint8_t v)
 	}
 	if (m.nkbd < KBD_LOG_MAX)
 		m.kbd_log[m.nkbd++] = v;
+	if (v == KBD_CMD_SET_LEDS && !m.want_arg && m.kbd_led_silent)
+		return;
 	push(KBD_ACK);
+	if (m.want_leds)
+		m.leds = v;
+	m.want_leds = !m.want_arg && !m.want_leds && v == KBD_CMD_SET_LEDS;
 	if (m.want_arg)
 		m.want_arg = false;
 	else if (v == KBD_CMD_RESET && !m.kbd_no_bat)
@@ -392,6 +399,103 @@ static const char *test_probe_bad_controllers(void)
 	return NULL;
 }
 
+/* Feed the model's replies to the LED machine as the interrupt handler would. */
+static int pump(struct i8042_leds *l)
+{
+	int others = 0, guard = 0;
+
+	while (m.qt != m.qh && guard++ < 1000)
+		if (!i8042_leds_byte(&model_io, l, model_in(I8042_DATA)))
+			others++;
+	return others;
+}
+
+static bool kbd_log_is(const uint8_t *want, unsigned int n)
+{
+	return m.nkbd == n && memcmp(m.kbd_log, want, n) == 0;
+}
+
+static const char *test_leds(void)
+{
+	struct i8042_leds l = { 0 };
+	uint64_t ms;
+
+	UASSERT_EQ(i8042_led_byte(KBD_LED_NUM_LOCK), KBD_PS2_LED_NUM);
+	UASSERT_EQ(i8042_led_byte(KBD_LED_CAPS_LOCK), KBD_PS2_LED_CAPS);
+	UASSERT_EQ(i8042_led_byte(KBD_LED_SCROLL_LOCK), KBD_PS2_LED_SCROLL);
+	model_reset();
+	UASSERT_EQ(probe(&ms).found, I8042_KEYBOARD);
+	/* One exchange: ED, ACK, the LED byte, ACK. */
+	m.nkbd = 0;
+	i8042_leds_request(&model_io, &l, KBD_LED_NUM_LOCK | KBD_LED_CAPS_LOCK);
+	UASSERT_EQ(pump(&l), 0);
+	UASSERT(kbd_log_is((const uint8_t[]){ KBD_CMD_SET_LEDS, 0x06 }, 2));
+	UASSERT_EQ(m.leds, KBD_PS2_LED_NUM | KBD_PS2_LED_CAPS);
+	UASSERT_EQ(l.phase, LEDS_IDLE);
+	/* Requests during an exchange: the newest is what gets sent. */
+	m.nkbd = 0;
+	i8042_leds_request(&model_io, &l, KBD_LED_NUM_LOCK);
+	i8042_leds_request(&model_io, &l, KBD_LED_CAPS_LOCK);
+	i8042_leds_request(&model_io, &l, KBD_LED_SCROLL_LOCK);
+	UASSERT_EQ(pump(&l), 0);
+	UASSERT(kbd_log_is((const uint8_t[]){ KBD_CMD_SET_LEDS, KBD_PS2_LED_SCROLL }, 2));
+	UASSERT_EQ(m.leds, KBD_PS2_LED_SCROLL);
+	/* A request after the LED byte went out starts a second exchange. */
+	m.nkbd = 0;
+	i8042_leds_request(&model_io, &l, KBD_LED_NUM_LOCK);
+	UASSERT(!i8042_leds_byte(&model_io, &l, 0x1E));        /* a scan code is not ours */
+	i8042_leds_byte(&model_io, &l, model_in(I8042_DATA)); /* ACK of ED: byte sent */
+	i8042_leds_request(&model_io, &l, KBD_LED_CAPS_LOCK);
+	UASSERT_EQ(pump(&l), 0);
+	UASSERT(kbd_log_is((const uint8_t[]){ KBD_CMD_SET_LEDS, KBD_PS2_LED_NUM,
+					      KBD_CMD_SET_LEDS, KBD_PS2_LED_CAPS }, 4));
+	UASSERT_EQ(m.leds, KBD_PS2_LED_CAPS);
+	UASSERT_EQ(l.errors, 0);
+	/* Not ours while idle: a stray ACK goes to the decoder (which drops it). */
+	UASSERT(!i8042_leds_byte(&model_io, &l, KBD_ACK));
+	return NULL;
+}
+
+static const char *test_leds_bad_keyboards(void)
+{
+	struct i8042_leds l = { 0 };
+	uint64_t ms;
+
+	/* A keyboard that never answers ED: nothing more is sent until the timeout. */
+	model_reset();
+	UASSERT_EQ(probe(&ms).found, I8042_KEYBOARD);
+	m.kbd_led_silent = true;
+	m.nkbd = 0;
+	i8042_leds_request(&model_io, &l, KBD_LED_CAPS_LOCK);
+	UASSERT_EQ(pump(&l), 0);
+	i8042_leds_request(&model_io, &l, KBD_LED_NUM_LOCK);
+	UASSERT_EQ(m.nkbd, 1);
+	m.now += (I8042_TIMEOUT_MS + 1) * NS_PER_MS;
+	i8042_leds_request(&model_io, &l, KBD_LED_NUM_LOCK);
+	UASSERT_EQ(m.nkbd, 2);
+	UASSERT_EQ(l.errors, 1);
+	/* A keyboard that always asks to resend: given up after KBD_SEND_TRIES resends. */
+	model_reset();
+	UASSERT_EQ(probe(&ms).found, I8042_KEYBOARD);
+	m.kbd_resend = true;
+	l = (struct i8042_leds){ 0 };
+	i8042_leds_request(&model_io, &l, KBD_LED_CAPS_LOCK);
+	UASSERT_EQ(pump(&l), 0);
+	UASSERT(m.qt == m.qh);
+	UASSERT_EQ(l.phase, LEDS_IDLE);
+	UASSERT_EQ(l.errors, 1);
+	/* A controller that stays busy: the write is refused at once, nothing waits. */
+	model_reset();
+	m.busy = true;
+	l = (struct i8042_leds){ 0 };
+	m.now = 0;
+	i8042_leds_request(&model_io, &l, KBD_LED_CAPS_LOCK);
+	UASSERT_EQ(l.phase, LEDS_IDLE);
+	UASSERT_EQ(l.errors, 1);
+	UASSERT(m.now <= (I8042_IRQ_WRITE_US + 10) * NS_PER_US);
+	return NULL;
+}
+
 static const char *test_probe_flooding_controller_ends(void)
 {
 	uint64_t ms;
@@ -413,4 +517,6 @@ UNIT_MAIN("ps2",
 	  UTEST(test_fadt_8042_flag),
 	  UTEST(test_probe_keyboard),
 	  UTEST(test_probe_bad_controllers),
-	  UTEST(test_probe_flooding_controller_ends))
+	  UTEST(test_probe_flooding_controller_ends),
+	  UTEST(test_leds),
+	  UTEST(test_leds_bad_keyboards))
