@@ -64,6 +64,7 @@
 #define XHCI_PORT_POWER_MS      20      /* power good after PP (USB 2.0 11.11 bPwrOn2PwrGood) */
 #define XHCI_PORT_RESET_MS      500     /* PRC after PR (USB 2.0 TDRST is 10-20 ms) */
 #define XHCI_RESET_RECOVERY_MS  10      /* USB 2.0 7.1.7.3 TRSTRCY */
+#define XHCI_PORT_SETTLE_MS     100     /* after R/S = 1, before ports are read */
 #define XHCI_CMD_MS             500     /* command completion */
 #define XHCI_CTL_MS             500     /* control transfer (USB 2.0 9.2.6.4: 500 ms / 5 s) */
 #define XHCI_POLL_MS            8       /* polling fallback period */
@@ -118,7 +119,7 @@ struct xhci {
 	const struct pci_dev *pci;
 	char bdf[PCI_BDF_LEN];
 	volatile uint8_t *base, *op, *rt, *db;
-	uint64_t mmio_size;
+	uint64_t mmio_pa, mmio_size;
 	uint32_t hcc1;
 	unsigned int max_slots, max_ports, ctx_dwords;
 	uint8_t port_major[256];        /* USB major revision of each port (Supported Protocol) */
@@ -1233,6 +1234,8 @@ static void scan_ports(struct xhci *hc)
 		if (powered)
 			sleep_ms(XHCI_PORT_POWER_MS);
 	}
+	/* Connections are seen only after the link comes up (USB3 training takes tens of ms). */
+	sleep_ms(XHCI_PORT_SETTLE_MS);
 	for (unsigned int p = 1; p <= hc->max_ports && !hc->dead; p++)
 		if (rd(hc->op, XHCI_PORTSC(p)) & PORTSC_CCS)
 			port_attach(hc, p);
@@ -1253,6 +1256,7 @@ static void xhci_probe(const struct pci_dev *pd)
 		kprintf("usb: xhci %s: no usable BAR0; controller skipped\n", hc->bdf);
 		return;
 	}
+	hc->mmio_pa = bar.base;
 	hc->mmio_size = bar.size;
 	/* Before the controller runs: setting up MSI-X sizes BAR0 with decoding off. */
 	hc->irq_how = pci_msi_enable(pd, VEC_USB);
@@ -1286,9 +1290,10 @@ static void xhci_probe(const struct pci_dev *pd)
 		hc->dead = true;
 		return;
 	}
-	kprintf("usb: xhci %s: %04x:%04x, xHCI %x.%02x, %u ports, %u slots, %u-byte contexts, "
-		"%u scratchpad pages, %s\n", hc->bdf, pd->vendor, pd->device,
+	kprintf("usb: xhci %s: %04x:%04x, xHCI %x.%02x at 0x%lx, %u ports, %u slots, "
+		"%u-byte contexts, %u scratchpad pages, %s\n", hc->bdf, pd->vendor, pd->device,
 		rd(hc->base, XHCI_CAPLENGTH) >> 24, (rd(hc->base, XHCI_CAPLENGTH) >> 16) & 0xFF,
+		hc->mmio_pa,
 		hc->max_ports, hc->max_slots, hc->ctx_dwords * 4, hc->nscratch,
 		hc->irq_how ? hc->irq_how : "no MSI: polled");
 	scan_ports(hc);

@@ -312,7 +312,7 @@ def stick_drive():
 
 
 def shapes():
-    ctl = r"^usb: xhci (\S+): [0-9a-f]{4}:[0-9a-f]{4}, xHCI \d\.\d\d, \d+ ports"
+    ctl = r"^usb: xhci (\S+): [0-9a-f]{4}:[0-9a-f]{4}, xHCI \d\.\d\d at 0x[0-9a-f]+, \d+ ports"
     return [
         shape("usb-q35-mixed", "img", "q35",
               ["qemu-xhci", "usb-kbd", "usb-tablet", stick_drive(), "usb-storage,drive=stick",
@@ -337,8 +337,10 @@ def shapes():
                r"^usb: 1 xHCI controller, 0 keyboards$"]),
         shape("usb-q35-none", "img", "q35", [],
               [r"^usb: no xHCI controller$"]),
+        # OVMF (Debian 12) puts the 64-bit BAR0 above 4 GiB (0xe000000000): mapped through the vmm.
         shape("usb-uefi-q35", "uefi", "q35", ["qemu-xhci", "usb-kbd"],
-              [ctl, KEYBOARD_LINE, r"^usb: xhci \S+: 1 device connected, 1 keyboard$"],
+              [ctl, r"^usb: xhci \S+: 1b36:000d, xHCI \d\.\d\d at 0x[1-9a-f][0-9a-f]{8,}, ",
+               KEYBOARD_LINE, r"^usb: xhci \S+: 1 device connected, 1 keyboard$"],
               timeout=120.0),
     ]
 
