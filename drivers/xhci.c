@@ -37,6 +37,7 @@
 #include <kernel/string.h>
 #include <kernel/time.h>
 #include <kernel/usb.h>
+#include <kernel/wait.h>
 #include <kernel/xhci.h>
 
 #define XHCI_MAX_CONTROLLERS    4
@@ -142,6 +143,8 @@ struct xhci {
 	bool dev_used[XHCI_MAX_DEVICES];
 	const char *irq_how;            /* "MSI-X", "MSI" or NULL: polled */
 	volatile bool running;          /* set-up done: interrupts or the poller service it */
+	volatile bool port_changed[256];        /* connect changes for the hotplug thread */
+	volatile bool hotplug;          /* some port_changed[] set since the last wake-up */
 	bool dead;                      /* stopped answering; left alone */
 	unsigned int keyboards, devices;
 };
@@ -151,6 +154,8 @@ struct pending_report {
 	uint8_t rep[KBD_BOOT_REPORT_LEN];
 };
 
+static struct wait_queue hotplug_wq = WAIT_QUEUE_INIT("usb_hotplug");
+static volatile uint32_t hotplug_gen;   /* bumped for each batch of connect changes */
 static struct xhci controllers[XHCI_MAX_CONTROLLERS];
 static unsigned int ncontrollers;
 static unsigned int nkeyboards;
@@ -312,11 +317,16 @@ static void port_event(struct xhci *hc, unsigned int port)
 	if (port == 0 || port > hc->max_ports)
 		return;
 	sc = rd(hc->op, XHCI_PORTSC(port));
-	/* Acknowledge the changes (RW1C), keep the rest as it is. */
-	wr(hc->op, XHCI_PORTSC(port), (sc & PORTSC_PRESERVE) | (sc & PORTSC_CHANGE_BITS));
-	if (hc->running && (sc & PORTSC_CSC))
-		kprintf("usb: xhci %s port %u: device %s (hotplug is not handled)\n", hc->bdf, port,
-			sc & PORTSC_CCS ? "connected" : "disconnected");
+	/*
+	 * Acknowledge the changes (RW1C) but the reset ones: port_enable() may be
+	 * waiting for PRC on another CPU, and clears every change bit itself.
+	 */
+	wr(hc->op, XHCI_PORTSC(port), (sc & PORTSC_PRESERVE) |
+	   (sc & PORTSC_CHANGE_BITS & ~(PORTSC_PRC | PORTSC_WRC)));
+	if (hc->running && (sc & PORTSC_CSC)) {
+		hc->port_changed[port] = true;  /* for the hotplug thread */
+		hc->hotplug = true;
+	}
 }
 
 /* Consumes events; up to max reports are left in out. Caller holds hc->lock. */
@@ -388,6 +398,10 @@ static void xhci_service(struct xhci *hc)
 		for (size_t i = 0; i < n; i++)
 			kbd_boot_report(&batch[i].d->kstate, batch[i].rep);
 	} while (n == XHCI_BATCH);
+	if (__atomic_exchange_n(&hc->hotplug, false, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&hotplug_gen, 1, __ATOMIC_SEQ_CST);
+		wake_up_all(&hotplug_wq);
+	}
 }
 
 static void xhci_irq(struct trap_frame *tf)
@@ -1085,6 +1099,87 @@ static int setup_hub(struct usb_device *d, const struct usb_device_desc *dd)
 	return SETUP_HUB;
 }
 
+/* ------------------------------------------------------------ hotplug (root ports) */
+
+static bool root_port_used(struct xhci *hc, unsigned int port)
+{
+	for (unsigned int i = 0; i < XHCI_MAX_DEVICES; i++)
+		if (hc->dev_used[i] && hc->devs[i].port == port)
+			return true;
+	return false;
+}
+
+/* Everything on a root port went away: keys it held are released, slots disabled. */
+static void detach_root_port(struct xhci *hc, unsigned int port)
+{
+	static const uint8_t released[KBD_BOOT_REPORT_LEN];
+
+	for (unsigned int i = 0; i < XHCI_MAX_DEVICES; i++) {
+		struct usb_device *d = &hc->devs[i];
+		bool was_keyboard;
+		uint64_t flags;
+
+		if (!hc->dev_used[i] || d->port != port)
+			continue;
+		flags = spin_lock_irqsave(&hc->lock);
+		was_keyboard = d->keyboard && !d->kbd_stopped;
+		d->keyboard = false;
+		hc->by_slot[d->slot] = NULL;    /* no more events reach it */
+		spin_unlock_irqrestore(&hc->lock, flags);
+		if (was_keyboard) {
+			kbd_boot_report(&d->kstate, released);
+			hc->keyboards--;
+			nkeyboards--;
+		}
+		kprintf("usb: %s: removed\n", d->name);
+		dev_release(d);
+	}
+}
+
+static void hotplug_port(struct xhci *hc, unsigned int port)
+{
+	uint32_t sc = rd(hc->op, XHCI_PORTSC(port));
+
+	if (!(sc & PORTSC_CCS)) {
+		if (root_port_used(hc, port)) {
+			kprintf("usb: xhci %s port %u: disconnected\n", hc->bdf, port);
+			detach_root_port(hc, port);
+		}
+		return;
+	}
+	if (root_port_used(hc, port))
+		return;         /* a bounce on a port whose device is still there */
+	kprintf("usb: xhci %s port %u: connected\n", hc->bdf, port);
+	port_attach(hc, port);
+	kprintf("usb: xhci %s: %u keyboard%s\n", hc->bdf, hc->keyboards,
+		hc->keyboards == 1 ? "" : "s");
+}
+
+/*
+ * Connect changes on root ports after boot, from port_event(): runs the
+ * same attach code as boot (it sleeps and waits, so not in the interrupt).
+ * The only thread issuing commands once set-up is over.
+ */
+static void xhci_hotplug_thread(void *arg)
+{
+	uint32_t seen = 0;
+
+	(void)arg;
+	for (;;) {
+		wait_event(&hotplug_wq, hotplug_gen != seen);
+		seen = hotplug_gen;
+		for (unsigned int i = 0; i < ncontrollers; i++) {
+			struct xhci *hc = &controllers[i];
+
+			if (!hc->running || hc->dead)
+				continue;
+			for (unsigned int p = 1; p <= hc->max_ports; p++)
+				if (__atomic_exchange_n(&hc->port_changed[p], false, __ATOMIC_SEQ_CST))
+					hotplug_port(hc, p);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ controller */
 
 /* USB Legacy Support (xHCI 4.22.1): ask the firmware to let go, bounded, then take it. */
@@ -1343,6 +1438,8 @@ void xhci_init(void)
 		polled |= controllers[i].running && !controllers[i].irq_how;
 	if (polled && !kthread_create(xhci_poll_thread, NULL, "xhci_poll"))
 		kprintf("usb: cannot start the polling thread; polled controllers get no input\n");
+	if (ncontrollers && !kthread_create(xhci_hotplug_thread, NULL, "usb_hotplug"))
+		kprintf("usb: cannot start the hotplug thread; devices plugged in later are not seen\n");
 	if (!found)
 		kprintf("usb: no xHCI controller\n");
 	else

@@ -4,8 +4,9 @@
 - typing: -M q35,i8042=off with qemu-xhci and usb-kbd (no PS/2 keyboard),
   boot to `kestrel> `, type `run hello 42` and `halt` on the USB keyboard
   through QMP input-send-event (each key waits for the shell's echo, so a
-  dead keyboard fails at its first key), check hello's answer and the
-  power-off. A second typing boot does the same on -M pc,i8042=off with
+  dead keyboard fails at its first key), check hello's answer; then
+  unplug the keyboard and plug a new one in (QMP device_del, device_add),
+  and type `halt` on the new one: the power-off must follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
   so hubs (route strings) and the polling fallback are covered.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
@@ -146,7 +147,26 @@ def type_on_usb(q, path, text, proc, failures):
     return True
 
 
-def typing_boot(name, machine, devices, require=()):
+def replug_keyboard(q, serial, proc, failures):
+    """Unplug the keyboard (QMP device_del), then plug a new one in (device_add): the
+    driver must say so and set the new one up; halt is then typed on it."""
+    start = len(read_log(serial))
+    q.execute("device_del", id=KBD_ID)
+    # Not anchored: the first kernel line lands after the prompt, on its line.
+    if not wait_for(serial, r"usb: xhci \S+ port \d+: disconnected$", start, ANSWER_TIMEOUT, proc) \
+            or not wait_for(serial, r"^usb: xhci \S+ port \d+: removed$", start, ANSWER_TIMEOUT, proc):
+        failures.append("device_del of the keyboard: no 'disconnected' and 'removed' lines")
+        return
+    start = len(read_log(serial))
+    q.execute("device_add", driver="usb-kbd", id=KBD_ID + "2")
+    for rx in (r"usb: xhci \S+ port \d+: connected$", KEYBOARD_LINE,
+               r"^usb: xhci \S+: 1 keyboard$"):
+        if not wait_for(serial, rx, start, ANSWER_TIMEOUT, proc):
+            failures.append(f"device_add of a keyboard: no line matching /{rx}/")
+            return
+
+
+def typing_boot(name, machine, devices, require=(), replug=False):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
@@ -182,6 +202,8 @@ def typing_boot(name, machine, devices, require=()):
                     for w in wants:
                         if not re.search(w, answer, re.M):
                             result.failures.append(f"after typing {text!r}: missing /{w}/")
+                if not result.failures and replug:
+                    replug_keyboard(q, serial, proc, result.failures)
                 if not result.failures and type_on_usb(q, serial, "halt\n", proc,
                                                        result.failures):
                     try:
@@ -359,7 +381,8 @@ def main():
                        chardev=f"socket,id=redir,path={silent.path},server=on,wait=on",
                        forbid=(r"^panic: ",)))
     silent.start()
-    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"]),
+    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"],
+               True),
               # The keyboard behind two hubs, on a controller without MSI or MSI-X.
               ("usb-type-pc-polled-hubs", "pc",
                ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
