@@ -74,6 +74,14 @@ void kbd_state_init(struct kbd_state *st)
 	st->mods = 0;
 	st->caps_lock = false;
 	st->num_lock = true;
+	st->scroll_lock = false;
+}
+
+uint8_t kbd_led_bits(const struct kbd_state *st)
+{
+	return (uint8_t)((st->num_lock ? KBD_LED_NUM_LOCK : 0) |
+			 (st->caps_lock ? KBD_LED_CAPS_LOCK : 0) |
+			 (st->scroll_lock ? KBD_LED_SCROLL_LOCK : 0));
 }
 
 static bool is_letter(uint8_t usage)
@@ -114,6 +122,10 @@ size_t kbd_translate(struct kbd_state *st, uint8_t usage, bool down, char out[KB
 	}
 	if (usage == HID_KEY_NUMLOCK) {
 		st->num_lock = !st->num_lock;
+		return 0;
+	}
+	if (usage == HID_KEY_SCROLLLOCK) {
+		st->scroll_lock = !st->scroll_lock;
 		return 0;
 	}
 	if (usage >= HID_KEY_KP1 && usage <= HID_KEY_KPDOT) {

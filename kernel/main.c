@@ -16,6 +16,7 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/proc.h>
+#include <kernel/ps2.h>
 #include <kernel/rtc.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
@@ -119,6 +120,7 @@ static void kernel_init_thread(void *arg)
 
 	proc_init();
 	console_input_init();
+	i8042_init();
 	/* Devices after the IOAPIC, the clock and the scheduler: their waits are bounded in time. */
 	pci_init();
 	xhci_init();

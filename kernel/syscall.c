@@ -26,6 +26,7 @@
 #define IO_CHUNK        256
 #define CONSOLE_RING    1024
 #define PS_MAX          PROC_MAX
+#define CH_INTERRUPT    0x03    /* Ctrl-C (ASCII ETX) */
 
 typedef int64_t (*syscall_fn)(const struct trap_frame *tf);
 
@@ -41,16 +42,37 @@ void console_wake_readers(void)
 	wake_up_all(&console_wq);
 }
 
-/* Bytes typed on COM1 (the interrupt and tests feeding input both use this). */
-void console_input(const char *s, size_t n)
+static void ring_put(const char *s, size_t n)
 {
-	uint64_t flags = spin_lock_irqsave(&console_wq.lock);
+	uint64_t flags;
 
+	if (n == 0)
+		return;
+	flags = spin_lock_irqsave(&console_wq.lock);
 	for (size_t i = 0; i < n; i++)
 		if (ring_head - ring_tail < CONSOLE_RING)
 			ring[ring_head++ % CONSOLE_RING] = s[i];
 	spin_unlock_irqrestore(&console_wq.lock, flags);
 	wake_up_all(&console_wq);
+}
+
+/*
+ * Bytes typed on the console: COM1's interrupt and every keyboard
+ * (kernel/keyboard.c). A Ctrl-C kills the foreground process (SYS_setfg)
+ * and is dropped; with no foreground process it is input like any byte
+ * (readline() cancels the line). The kill is done with no lock held.
+ */
+void console_input(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != CH_INTERRUPT)
+			continue;
+		ring_put(s + start, i - start);
+		start = proc_interrupt_foreground() ? i + 1 : i;
+	}
+	ring_put(s + start, n - start);
 }
 
 /* Drain the UART: a byte left behind would hold its edge-triggered IRQ line high. */
@@ -270,6 +292,11 @@ static int64_t sys_setpriv(const struct trap_frame *tf)
 	return proc_setpriv(current_proc(), (int)tf->rdi, (uint32_t)tf->rsi);
 }
 
+static int64_t sys_setfg(const struct trap_frame *tf)
+{
+	return proc_set_foreground(current_proc(), (int)tf->rdi);
+}
+
 /* ------------------------------------------------------------ the kernel log */
 
 /*
@@ -316,6 +343,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_ps] = sys_ps,                      [SYS_sysinfo] = sys_sysinfo,
 	[SYS_halt] = sys_halt,                  [SYS_reboot] = sys_reboot,
 	[SYS_setpriv] = sys_setpriv,            [SYS_dmesg] = sys_dmesg,
+	[SYS_setfg] = sys_setfg,
 };
 
 /* From arch/x86_64/syscall.S, interrupts on. */

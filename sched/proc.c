@@ -23,6 +23,7 @@ static spinlock_t proc_table_lock = SPINLOCK_INIT("proc_table");
 /* Guarded by proc_table_lock: */
 static struct process *procs[PROC_MAX];
 static int next_pid = 1;
+static int foreground_pid;              /* SYS_setfg; 0: none. Pids are never reused. */
 
 static struct wait_queue reap_wq = WAIT_QUEUE_INIT("reaper");
 /*
@@ -290,6 +291,42 @@ int proc_kill_from(struct process *killer, int pid, int status)
 int proc_kill(int pid, int status)
 {
 	return proc_kill_from(NULL, pid, status);
+}
+
+int proc_set_foreground(struct process *caller, int pid)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	struct process *old = foreground_pid ? find_alive(foreground_pid) : NULL;
+	struct process *p = pid ? find_alive(pid) : NULL;
+	int rc = foreground_pid;
+
+	if (pid && !p)
+		rc = -ESRCH;
+	else if (p && ((p->flags & PROC_F_INIT) || !is_descendant(p, caller)))
+		rc = -EPERM;
+	else if (old && !is_descendant(old, caller))
+		rc = -EPERM;            /* someone else's program has the console */
+	else
+		foreground_pid = pid;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return rc;
+}
+
+/* From the console's input path, possibly in an interrupt handler. */
+bool proc_interrupt_foreground(void)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	struct process *p = foreground_pid ? find_alive(foreground_pid) : NULL;
+
+	/* SYS_setfg never lets init in; checked again so nothing can end init. */
+	if (p && !(p->flags & PROC_F_INIT))
+		proc_mark_exiting(p, KESTREL_KILL_INTERRUPT << 8);
+	else
+		p = NULL;
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	if (p)
+		proc_wake_all();
+	return p != NULL;
 }
 
 int proc_setpriv(struct process *caller, int pid, uint32_t privs)

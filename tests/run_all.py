@@ -40,6 +40,8 @@ BOOT_PROGRAMS = [
     # USB keyboards through xHCI: typing over QMP, and the driver's lines on other shapes.
     ("usb keyboards", [PY, "tests/boot/test_usb_kbd.py"], 300),
     ("shell", [PY, "tests/boot/test_shell.py"], 300),
+    # PS/2 keys through QMP on pc and q35, and q35 without an i8042 (3 boots in parallel).
+    ("keyboard", [PY, "tests/boot/test_keyboard.py"], 300),
 ]
 LOADER_ERRORS = "tests/boot/loader_errors.py"   # optional, written with the loader
 UNIT_TIMEOUT = 120

@@ -4,7 +4,8 @@
  * Keys are named by USB HID usage IDs of the Keyboard/Keypad page (0x07)
  * of the HID Usage Tables (HUT 1.3, section 10), whatever the hardware:
  * the PS/2 driver (drivers/i8042.c) translates scan codes to usages, a USB
- * HID keyboard delivers them already. The layer keeps the modifier and
+ * HID keyboard delivers them already. Drivers that can light a keyboard's
+ * Caps/Num/Scroll Lock LEDs register with kbd_register_leds(). The layer keeps the modifier and
  * lock state, turns key presses into bytes with a US layout and queues
  * the bytes on the console input (console_input(), kernel/syscall.c), the
  * same ring COM1 feeds; Ctrl-C there interrupts the foreground program.
@@ -24,7 +25,11 @@
  *                                slots hold ErrorRollOver (0x01) is a
  *                                phantom state and changes nothing.
  * Both may be called from interrupt context on any CPU. The modifier
- * state is shared by all keyboards (one console).
+ * state is shared by all keyboards (one console), so a keyboard that goes
+ * away should first release what it held: kbd_boot_report(&dev, all
+ * zeros). The layer has no key repeat of its own: a PS/2 keyboard repeats
+ * make codes itself, a USB boot keyboard does not (HID 1.11 leaves
+ * typematic repeat to the host).
  *
  * The pure part (kernel/keymap.c, host-tested by tests/unit/test_keyboard.c):
  *   kbd_translate()  state + one key event -> bytes
@@ -116,6 +121,12 @@
 #define KBD_MOD_SHIFT           (KBD_MOD_LSHIFT | KBD_MOD_RSHIFT)
 #define KBD_MOD_ALT             (KBD_MOD_LALT | KBD_MOD_RALT)
 
+/* Keyboard LEDs: the boot output report's bits (HID 1.11 B.1), also kbd_leds(). */
+#define KBD_LED_NUM_LOCK        0x01
+#define KBD_LED_CAPS_LOCK       0x02
+#define KBD_LED_SCROLL_LOCK     0x04
+#define KBD_LED_LISTENERS       4       /* drivers that can register for LED changes */
+
 /* Boot keyboard input report (HID 1.11 appendix B.1). */
 #define KBD_BOOT_REPORT_LEN     8
 #define KBD_REPORT_MODS         0       /* byte: modifier bitmap */
@@ -132,6 +143,7 @@ struct kbd_state {
 	uint8_t mods;           /* KBD_MOD_* bits of the modifiers down */
 	bool caps_lock;         /* toggled by each Caps Lock press; letters only */
 	bool num_lock;          /* keypad digits (on) or keypad cursor keys (off) */
+	bool scroll_lock;       /* toggled by Scroll Lock; only its LED shows it */
 };
 
 /* One keyboard's last boot report, for the diff. Zero-initialise. */
@@ -154,6 +166,8 @@ void kbd_state_init(struct kbd_state *st);
  * without a meaning here (F keys, unknown usages) type nothing.
  */
 size_t kbd_translate(struct kbd_state *st, uint8_t usage, bool down, char out[KBD_SEQ_MAX]);
+/* The lock state as KBD_LED_* bits. */
+uint8_t kbd_led_bits(const struct kbd_state *st);
 /*
  * Compare a new boot report with r->prev, write the key events to ev (at
  * most KBD_REPORT_EVENTS_MAX) and remember the report; returns how many.
@@ -166,6 +180,15 @@ size_t kbd_report_diff(struct kbd_report *r, const uint8_t report[KBD_BOOT_REPOR
 
 void kbd_key(uint8_t usage, bool down);
 void kbd_boot_report(struct kbd_report *r, const uint8_t report[KBD_BOOT_REPORT_LEN]);
+/* The LEDs the keyboards should show now (KBD_LED_*). */
+uint8_t kbd_leds(void);
+/*
+ * Call fn(leds) whenever a key changes the lock state, from whatever
+ * context delivered that key (interrupts possibly off, no keyboard lock
+ * held), and once now so a new keyboard starts in step. -1 when all
+ * KBD_LED_LISTENERS slots are taken.
+ */
+int kbd_register_leds(void (*fn)(uint8_t leds));
 /* Key events and typed bytes since boot, for tests and diagnostics. */
 uint64_t kbd_events(void);
 

@@ -91,6 +91,10 @@ int proc_kill(int pid, int status);
 int proc_kill_from(struct process *killer, int pid, int status);
 /* SYS_setpriv: caller gives pid (itself or a descendant) privileges it holds. */
 int proc_setpriv(struct process *caller, int pid, uint32_t privs);
+/* SYS_setfg (include/uapi/kestrel/syscall.h): returns the previous pid or -errno. */
+int proc_set_foreground(struct process *caller, int pid);
+/* Ctrl-C on the console: kill the foreground process; true if one was alive. */
+bool proc_interrupt_foreground(void);
 /* Can map `pages` more user pages without passing its limit or free memory? */
 bool proc_mem_allows(const struct process *p, uint64_t pages);
 /* On the way back to ring 3: leave if the process is going away. */

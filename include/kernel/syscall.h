@@ -11,7 +11,7 @@ void syscall_init_cpu(void);
 void syscall_dispatch(struct trap_frame *tf);
 /* Route COM1's receive interrupt into the console input buffer. */
 void console_input_init(void);
-/* Queue bytes as if typed on the console. */
+/* Queue bytes as if typed on the console; Ctrl-C interrupts the foreground process. */
 void console_input(const char *s, size_t n);
 
 #endif

@@ -2,7 +2,9 @@
 """The shell on the serial console, driven the way a person would: boot
 our image with -smp 4, wait for init's workers and the `kestrel> ` prompt,
 type commands on COM1 and check the answers (cpus, ps, run, dmesg, an
-unknown command), then `halt`. Prints KTAP; on failure the whole serial log."""
+unknown command), line editing (cursor-key escape sequences swallowed,
+Ctrl-C abandoning the line, Ctrl-C ending a running program), then `halt`.
+Prints KTAP; on failure the whole serial log."""
 
 import os
 import re
@@ -40,6 +42,17 @@ STEPS = [
 ]
 # Regexes an answer must not match.
 FORBID = {"dmesg": [r"hello from pid"]}
+# Editing: (name, bytes typed without the final CR, CR or not, wants, forbids).
+# Cursor keys (ESC [ A, ESC [ D) are swallowed whole, so "help" remains;
+# Ctrl-C abandons the line (readline echoes ^C, nothing runs).
+EDITS = [
+    ("cursor keys swallowed", "\x1b[Ahel\x1b[Dp", True, [r"^  help\s+this list"], [r"\[A|\[D"]),
+    ("ctrl-c abandons the line", "frobnicate\x03", False, [r"\^C"], [r"unknown command"]),
+]
+# A program ended by Ctrl-C (SYS_setfg): it would spin for ten minutes.
+INTERRUPT_CMD = "run spin 600000"
+INTERRUPTED = r"^spin killed: interrupted \(Ctrl-C\)$"
+CTRL_C_RETRY_S = 2.0      # a Ctrl-C before sh made spin the foreground is just input
 
 
 class Console:
@@ -62,16 +75,35 @@ class Console:
                 self.log += chunk.decode("utf-8", errors="replace").replace("\r", "")
         return None
 
-    def type(self, line):
-        self.proc.stdin.write((line + "\r").encode())
+    def type(self, line, end="\r"):
+        self.proc.stdin.write((line + end).encode())
         self.proc.stdin.flush()
+
+    def answer(self, text, end="\r"):
+        """Type text; what comes between it and the next prompt (None: no prompt)."""
+        start = len(self.log)
+        self.type(text, end)
+        m = self.read_until(re.escape(PROMPT), ANSWER_TIMEOUT, start)
+        return self.log[start:m.start()] if m else None
+
+
+def interrupt(con, cmd, done, timeout):
+    """Type cmd, then Ctrl-C until the line `done` appears; True if it did."""
+    start = len(con.log)
+    con.type(cmd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        con.type("\x03", end="")
+        if con.read_until(done, CTRL_C_RETRY_S, start):
+            return True
+    return False
 
 
 def main():
     argv = qemu.build_argv("img", CPUS, "512M", "pc", image=harness.image_for("img"))
     print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
     print("KTAP version 1\n# suite: shell")
-    print(f"1..{len(STEPS) + 2}")
+    print(f"1..{len(STEPS) + len(EDITS) + 3}")
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     con, failed, n = Console(proc), 0, 0
@@ -96,6 +128,24 @@ def main():
             else:
                 print(f"not ok {n} {cmd} # missing {missing or 'the next prompt'}")
                 failed += 1
+        for name, text, cr, wants, forbids in EDITS:
+            n += 1
+            answer = con.answer(text, "\r" if cr else "")
+            bad = [w for w in wants if answer is None or not re.search(w, answer, re.M)]
+            bad += [f"not {w}" for w in forbids if answer and re.search(w, answer, re.M)]
+            if answer is not None and not bad:
+                print(f"ok {n} {name}")
+            else:
+                print(f"not ok {n} {name} # missing {bad or 'the next prompt'}")
+                failed += 1
+        n += 1
+        if interrupt(con, INTERRUPT_CMD, INTERRUPTED, ANSWER_TIMEOUT):
+            print(f"ok {n} ctrl-c ends '{INTERRUPT_CMD}'")
+        else:
+            print(f"not ok {n} ctrl-c ends '{INTERRUPT_CMD}' # no '{INTERRUPTED}'")
+            failed += 1
+        # Ctrl-Cs typed before spin was the foreground reach readline as ^C lines.
+        con.read_until(r"(?!)", 1.0)
         n += 1
         con.type("halt")
         try:

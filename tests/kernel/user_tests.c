@@ -194,7 +194,7 @@ static const char *test_fork_storm(void)
 }
 
 /*
- * user/bin/limits: privilege (kill, halt, reboot, setpriv) against a
+ * user/bin/limits: privilege (kill, halt, reboot, setpriv, setfg) against a
  * sibling it must not touch, memory and children limits, concurrent sbrk.
  */
 static const char *test_privilege_and_limits(void)

@@ -207,7 +207,7 @@ static const char *test_releases_and_unknown_type_nothing(void)
 	/* Unknown or meaningless usages: nothing typed, no state change, never too long. */
 	static const uint8_t silent[] = { HID_KEY_NONE, HID_KEY_ERR_ROLLOVER, HID_KEY_POST_FAIL,
 		HID_KEY_ERR_UNDEFINED, HID_KEY_F1, HID_KEY_F12, HID_KEY_SYSRQ, HID_KEY_PAUSE,
-		HID_KEY_SCROLLLOCK, HID_KEY_COMPOSE, HID_KEY_POWER, HID_KEY_KPEQUAL, 0x68, 0xA5,
+		HID_KEY_COMPOSE, HID_KEY_POWER, HID_KEY_KPEQUAL, 0x68, 0xA5,
 		0xDF, 0xE8, 0xFF };
 	for (size_t i = 0; i < sizeof silent; i++) {
 		struct kbd_state before = st;
@@ -220,6 +220,26 @@ static const char *test_releases_and_unknown_type_nothing(void)
 			struct kbd_state s = { .mods = (uint8_t)mods, .num_lock = mods & 1 };
 			UASSERT(kbd_translate(&s, (uint8_t)u, true, out) <= KBD_SEQ_MAX);
 		}
+	return NULL;
+}
+
+static const char *test_lock_leds(void)
+{
+	struct kbd_state st;
+
+	kbd_state_init(&st);
+	UASSERT_EQ(kbd_led_bits(&st), KBD_LED_NUM_LOCK);       /* power-on state */
+	UASSERT_STR(tap(&st, HID_KEY_CAPSLOCK), "");
+	UASSERT_EQ(kbd_led_bits(&st), KBD_LED_NUM_LOCK | KBD_LED_CAPS_LOCK);
+	UASSERT_STR(tap(&st, HID_KEY_SCROLLLOCK), "");
+	UASSERT_STR(tap(&st, HID_KEY_NUMLOCK), "");
+	UASSERT_EQ(kbd_led_bits(&st), KBD_LED_CAPS_LOCK | KBD_LED_SCROLL_LOCK);
+	/* Releases and other keys leave the LEDs alone. */
+	kbd_translate(&st, HID_KEY_CAPSLOCK, false, (char[KBD_SEQ_MAX]){ 0 });
+	UASSERT_STR(tap(&st, HID_KEY_LETTER('a')), "A");
+	UASSERT_EQ(kbd_led_bits(&st), KBD_LED_CAPS_LOCK | KBD_LED_SCROLL_LOCK);
+	UASSERT_STR(tap(&st, HID_KEY_SCROLLLOCK), "");
+	UASSERT_EQ(kbd_led_bits(&st), KBD_LED_CAPS_LOCK);
 	return NULL;
 }
 
@@ -300,6 +320,7 @@ UNIT_MAIN("keyboard",
 	  UTEST(test_ctrl),
 	  UTEST(test_alt_and_escape_sequences),
 	  UTEST(test_keypad_num_lock),
+	  UTEST(test_lock_leds),
 	  UTEST(test_releases_and_unknown_type_nothing),
 	  UTEST(test_report_diff),
 	  UTEST(test_report_then_translate))

@@ -4,7 +4,8 @@
  * and reboot need the privilege init hands out; a share of memory and a
  * number of children per process; requests that cannot fit fail at once
  * with -ENOMEM instead of zeroing memory first; sbrk is exact under
- * concurrent threads; munmap of a huge range returns promptly.
+ * concurrent threads; munmap of a huge range returns promptly; the console
+ * foreground (Ctrl-C's target) is only the caller's or its descendants'.
  * Run by test=user with the pid of a process that is not its descendant.
  * KTAP; the exit status is the number of failures.
  */
@@ -13,7 +14,7 @@
 #include <kestrel.h>
 #include <ktap.h>
 
-#define CASES                   11
+#define CASES                   12
 #define BIG_MAPPING             (64ull << 20)   /* 16,384 pages */
 #define NO_SUCH_PID             999999
 #define UNKNOWN_PRIV            0x80
@@ -88,6 +89,23 @@ static void case_setpriv_rules(void)
 	ktap_result(give == -EPERM && unknown == -EINVAL && !bad, "setpriv_only_what_you_hold",
 		    "setpriv(child, POWER) %ld (want -EPERM), unknown bit %ld (want -EINVAL)",
 		    give, unknown);
+}
+
+static void case_setfg_rules(long sibling)
+{
+	/* Pid 1 is init at the shell; under test=user there may be no pid 1. */
+	long r_sib = setfg((int)sibling), r_none = setfg(NO_SUCH_PID), r_init = setfg(1);
+	long child = spawn_sleeper();
+	long prev = child < 0 ? child : setfg((int)child);
+	long back = setfg((int)getpid());
+	long restore = prev < 0 ? prev : setfg((int)prev);
+	int bad = child < 0 ? 1 : reap(&child, 1);
+
+	ktap_result(r_sib == -EPERM && r_none == -ESRCH && (r_init == -EPERM || r_init == -ESRCH) && prev >= 0 &&
+		    back == child && restore == getpid() && !bad, "setfg_only_descendants",
+		    "setfg(sibling) %ld (want -EPERM), setfg(none) %ld (want -ESRCH), "
+		    "setfg(1) %ld (want -EPERM or -ESRCH), setfg(child %ld) %ld, setfg(self) %ld, "
+		    "restore %ld, %d bad", r_sib, r_none, r_init, child, prev, back, restore, bad);
 }
 
 /* One call that must fail with -ENOMEM promptly, taking no memory. */
@@ -228,6 +246,7 @@ int main(int argc, char **argv)
 	case_kill_rules(sibling);
 	case_power_needs_privilege();
 	case_setpriv_rules();
+	case_setfg_rules(sibling);
 	case_enomem("mmap_beyond_memory_fails_fast", do_mmap, 2 * total);
 	case_enomem("sbrk_beyond_limit_fails_fast", do_sbrk, total / 100 * OVER_LIMIT_PCT);
 	case_enomem("mmap_beyond_limit_fails_fast", do_mmap, total / 100 * OVER_LIMIT_PCT);

@@ -126,7 +126,7 @@ static void report_status(const char *prog, int status)
 
 static void cmd_run(int argc, char **argv)
 {
-	long pid, r;
+	long pid, r, fg;
 	int status;
 
 	if (argc < 2) {
@@ -138,7 +138,13 @@ static void cmd_run(int argc, char **argv)
 		printf("sh: run %s: %s\n", argv[1], kestrel_strerror(pid));
 		return;
 	}
+	/* Ctrl-C on the console now ends the program rather than the line. */
+	fg = setfg((int)pid);
+	if (fg < 0 && fg != -ESRCH)     /* -ESRCH: it has already ended */
+		printf("sh: setfg %ld: %s\n", pid, kestrel_strerror(fg));
 	r = wait((int)pid, &status);
+	if (fg >= 0)
+		setfg((int)fg);
 	if (r < 0)
 		printf("sh: wait %ld: %s\n", pid, kestrel_strerror(r));
 	else
@@ -210,7 +216,7 @@ static const struct command commands[] = {
 	{ "mem", "", "total and free memory", cmd_mem },
 	{ "uptime", "", "time since boot", cmd_uptime },
 	{ "dmesg", "", "the kernel log", cmd_dmesg },
-	{ "run", "<program> [args]", "run a program and wait for it", cmd_run },
+	{ "run", "<program> [args]", "run a program and wait for it (Ctrl-C ends it)", cmd_run },
 	{ "kill", "<pid>", "kill a process", cmd_kill },
 	{ "halt", "", "power off", cmd_halt },
 	{ "reboot", "", "reset the machine", cmd_reboot },

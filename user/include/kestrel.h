@@ -38,6 +38,8 @@ static inline long halt(void) { return sys_halt(); }
 static inline long reboot(void) { return sys_reboot(); }
 /* Give pid (itself or a descendant) privileges the caller holds (KESTREL_PRIV_*). */
 static inline long setpriv(int pid, unsigned int privs) { return sys_setpriv(pid, privs); }
+/* Make pid (0: none; the caller or a descendant) the one Ctrl-C kills; returns the previous one. */
+static inline long setfg(int pid) { return sys_setfg(pid); }
 
 static inline long ps(struct kestrel_proc_info *buf, size_t count)
 {

@@ -100,6 +100,8 @@ const char *kestrel_kill_reason(int reason)
 
 	if (reason == KESTREL_KILL_BY_USER)
 		return "kill()";
+	if (reason == KESTREL_KILL_INTERRUPT)
+		return "interrupted (Ctrl-C)";
 	if (reason == 0)
 		return "not killed";
 	if (vector < 0 || vector >= X86_EXCEPTIONS)

@@ -31,7 +31,8 @@
 #define SYS_reboot              21      /* () -> resets the machine */
 #define SYS_setpriv             22      /* (int pid, unsigned privs) -> 0; see KESTREL_PRIV_* */
 #define SYS_dmesg               23      /* (char *buf, size_t len) -> bytes: the newest whole kernel-log lines */
-#define SYS_COUNT               24
+#define SYS_setfg               24      /* (int pid or 0) -> previous foreground pid (0: none); Ctrl-C on the console kills it */
+#define SYS_COUNT               25
 
 /* mmap prot bits */
 #define PROT_READ               0x1
@@ -41,13 +42,15 @@
 /*
  * wait() status: bits 0-7 the exit status; bits 8-15 nonzero when the
  * process was killed: a KESTREL_KILL_* reason (the CPU exception vector + 1,
- * or KESTREL_KILL_BY_USER for kill()).
+ * KESTREL_KILL_BY_USER for kill(), KESTREL_KILL_INTERRUPT for Ctrl-C on
+ * the console while the process was in the foreground, SYS_setfg).
  */
 #define KESTREL_WAIT_EXITED(s)  (((s) & 0xFF00) == 0)
 #define KESTREL_WAIT_STATUS(s)  ((s) & 0xFF)
 #define KESTREL_WAIT_KILLED(s)  (((s) >> 8) & 0xFF)
 #define KESTREL_KILL_VECTOR(v)  ((v) + 1)
 #define KESTREL_KILL_BY_USER    0xFF
+#define KESTREL_KILL_INTERRUPT  0xFE
 
 #define KESTREL_NAME_MAX        32
 
@@ -81,5 +84,15 @@ struct kestrel_sysinfo {
  */
 #define KESTREL_PRIV_POWER      0x1     /* SYS_halt and SYS_reboot */
 #define KESTREL_PRIV_ALL        KESTREL_PRIV_POWER
+
+/*
+ * SYS_setfg: the console's foreground process, the one Ctrl-C (0x03) typed
+ * on the console kills (with KESTREL_KILL_INTERRUPT); while one is alive
+ * the 0x03 is not queued as input. pid is 0 (none), the caller or one of
+ * its descendants, never init. The caller may replace the foreground only
+ * when it is none, dead, or the caller or one of its descendants: -EPERM
+ * otherwise, and for a pid that is not the caller's; -ESRCH for no such
+ * live process. Returns the previous foreground pid, to restore later.
+ */
 
 #endif

@@ -164,6 +164,11 @@ static inline long sys_setpriv(int pid, unsigned int privs)
 	return kestrel_syscall2(SYS_setpriv, pid, privs);
 }
 
+static inline long sys_setfg(int pid)
+{
+	return kestrel_syscall1(SYS_setfg, pid);
+}
+
 static inline long sys_dmesg(char *buf, size_t len)
 {
 	return kestrel_syscall2(SYS_dmesg, (long)buf, (long)len);
