@@ -110,6 +110,8 @@ struct usb_device {
 	/* Keyboard: set up before reports may arrive, then read under hc->lock. */
 	bool keyboard;
 	bool kbd_stopped;
+	bool leds_failed;               /* a LED report failed: no more are sent */
+	uint8_t kbd_interface;
 	uint8_t kbd_dci;
 	uint16_t kbd_len;
 	struct kbd_report kstate;       /* the layer's diff state (under its own lock) */
@@ -154,6 +156,7 @@ struct pending_report {
 	uint8_t rep[KBD_BOOT_REPORT_LEN];
 };
 
+static bool leds_registered;
 static struct wait_queue hotplug_wq = WAIT_QUEUE_INIT("usb_hotplug");
 static volatile uint32_t hotplug_gen;   /* bumped for each batch of connect changes */
 static struct xhci controllers[XHCI_MAX_CONTROLLERS];
@@ -265,6 +268,17 @@ static uint64_t ring_push(struct xhci_ring *r, uint64_t param, uint32_t status, 
 static void ctl_event(struct usb_device *d, uint64_t param, uint32_t status)
 {
 	uint8_t cc = (uint8_t)TRB_CC(status);
+	char ccbuf[16];
+
+	/* Once it is a keyboard, EP0 carries only the LED reports, which nothing waits for. */
+	if (d->keyboard) {
+		if (cc != CC_SUCCESS && !d->leds_failed) {
+			d->leds_failed = true;
+			kprintf("usb: %s: LED report: %s; LEDs no longer set\n", d->name,
+				xhci_cc_name(cc, ccbuf, sizeof(ccbuf)));
+		}
+		return;
+	}
 
 	if (param == d->ctl_data_pa && (cc == CC_SUCCESS || cc == CC_SHORT_PACKET)) {
 		d->ctl_residual = status & TRB_EVT_LEN_MASK;
@@ -274,6 +288,41 @@ static void ctl_event(struct usb_device *d, uint64_t param, uint32_t status)
 		return;
 	d->ctl_cc = cc;
 	d->ctl_done = true;
+}
+
+/*
+ * SET_REPORT(output) with the LED bits as the data stage's immediate data
+ * (xHCI 6.4.1.2.2: IDT for OUT data of at most 8 bytes); not waited for.
+ * Caller holds hc->lock.
+ */
+static void kbd_set_leds(struct usb_device *d, uint8_t leds)
+{
+	if (!d->keyboard || d->kbd_stopped || d->leds_failed || d->hc->dead)
+		return;
+	ring_push(&d->ep0, usb_setup_packet(USB_DIR_OUT | USB_TYPE_CLASS | USB_RECIP_INTERFACE,
+					    HID_REQ_SET_REPORT, HID_REPORT_OUTPUT << 8,
+					    d->kbd_interface, HID_LED_REPORT_LEN),
+		  USB_SETUP_LEN, TRB_TYPE(TRB_SETUP) | TRB_IDT | TRT_OUT_DATA << TRB_TRT_SHIFT);
+	ring_push(&d->ep0, leds, HID_LED_REPORT_LEN, TRB_TYPE(TRB_DATA) | TRB_IDT);
+	ring_push(&d->ep0, 0, 0, TRB_TYPE(TRB_STATUS) | TRB_IOC | TRB_DIR_IN);
+	doorbell(d->hc, d->slot, XHCI_DCI_EP0);
+}
+
+/* The keyboard layer's LED listener: every USB keyboard shows the lock state. */
+static void xhci_leds(uint8_t leds)
+{
+	for (unsigned int i = 0; i < ncontrollers; i++) {
+		struct xhci *hc = &controllers[i];
+		uint64_t flags;
+
+		if (hc->dead)
+			continue;
+		flags = spin_lock_irqsave(&hc->lock);
+		for (unsigned int j = 0; j < XHCI_MAX_DEVICES; j++)
+			if (hc->dev_used[j])
+				kbd_set_leds(&hc->devs[j], leds);
+		spin_unlock_irqrestore(&hc->lock, flags);
+	}
 }
 
 static void kbd_queue(struct usb_device *d)
@@ -848,8 +897,11 @@ static int setup_device(struct usb_device *d)
 		return -EIO;
 	}
 	uint64_t flags = spin_lock_irqsave(&d->hc->lock);
+	d->kbd_interface = k.interface;
 	d->keyboard = true;
 	kbd_queue(d);
+	if (leds_registered)
+		kbd_set_leds(d, kbd_leds());    /* a keyboard plugged in later catches up */
 	spin_unlock_irqrestore(&d->hc->lock, flags);
 	kprintf("usb: %s: boot keyboard on interface %u, endpoint %#x (%u-byte reports, "
 		"interval %u)\n", d->name, k.interface, k.ep_addr, d->kbd_len, k.ep_interval);
@@ -1438,6 +1490,11 @@ void xhci_init(void)
 		polled |= controllers[i].running && !controllers[i].irq_how;
 	if (polled && !kthread_create(xhci_poll_thread, NULL, "xhci_poll"))
 		kprintf("usb: cannot start the polling thread; polled controllers get no input\n");
+	/* The lock state on every keyboard now, and whenever it changes. */
+	if (ncontrollers && kbd_register_leds(xhci_leds) < 0)
+		kprintf("usb: no keyboard LED listener slot left; USB keyboard LEDs stay off\n");
+	else if (ncontrollers)
+		leds_registered = true;
 	if (ncontrollers && !kthread_create(xhci_hotplug_thread, NULL, "usb_hotplug"))
 		kprintf("usb: cannot start the hotplug thread; devices plugged in later are not seen\n");
 	if (!found)

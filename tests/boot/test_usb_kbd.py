@@ -6,7 +6,10 @@
   through QMP input-send-event (each key waits for the shell's echo, so a
   dead keyboard fails at its first key), check hello's answer; then
   unplug the keyboard and plug a new one in (QMP device_del, device_add),
-  and type `halt` on the new one: the power-off must follow. A second typing boot does the same on -M pc,i8042=off with
+  press Caps Lock on the new one (`x` must echo as `X`, then as `x` again,
+  and QEMU's trace of the fetched TRBs must show the LED reports 1, 3, 1:
+  Num Lock, Caps Lock on, off) and type `halt` on it: the power-off must
+  follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
   so hubs (route strings) and the polling fallback are covered.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
@@ -19,7 +22,6 @@
 
 Prints KTAP; exit status 1 on any failure."""
 
-import json
 import re
 import socket
 import struct
@@ -32,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import qmp  # noqa: E402
 from harness import BootSpec, qemu  # noqa: E402
 
 PROMPT = "kestrel> "
@@ -55,55 +58,13 @@ def no_panic():
     return (r"^panic: ", r"^usb: .*(timed out|no answer|not completed)")
 
 
-# ------------------------------------------------------------------ QMP (minimal)
+# ------------------------------------------------------------------ keys
 
-class QMP:
-    """Enough of the QEMU Machine Protocol for input-send-event."""
-
-    def __init__(self, path, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(str(path))
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"no QMP socket at {path} within {timeout:.0f} s")
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        if "QMP" not in self._read():
-            raise RuntimeError("not a QMP greeting")
-        self.execute("qmp_capabilities")
-
-    def _read(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RuntimeError("QEMU closed the QMP socket")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def execute(self, command, **args):
-        self.sock.sendall(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
-        while True:
-            reply = self._read()
-            if "error" in reply:
-                raise RuntimeError(f"{command}: {reply['error'].get('desc')}")
-            if "return" in reply:
-                return reply["return"]
-
-    def key(self, qcode, down):
-        # No device= : a keyboard named so must be bound to a display, and
-        # with i8042=off the USB keyboard is the only one there is.
-        self.execute("input-send-event", events=[
-            {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}])
-
-    def close(self):
-        self.sock.close()
+def key(q, qcode, down):
+    """One key event. No device= : a keyboard named so must be bound to a
+    display, and with i8042=off the USB keyboard is the only one there is."""
+    q.execute("input-send-event", events=[
+        {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}])
 
 
 # ------------------------------------------------------------------ typing boots
@@ -132,9 +93,9 @@ def type_on_usb(q, path, text, proc, failures):
         start = len(read_log(path))
         code = QCODES.get(ch, ch)
         try:
-            q.key(code, True)
-            q.key(code, False)
-        except (RuntimeError, OSError):
+            key(q, code, True)
+            key(q, code, False)
+        except qmp.QMPError:
             # `halt` powers off as soon as Enter goes down: QEMU is gone before the key-up.
             try:
                 proc.wait(timeout=QMP_TIMEOUT)
@@ -166,6 +127,42 @@ def replug_keyboard(q, serial, proc, failures):
             return
 
 
+def caps_lock(q, serial, proc, failures):
+    """Caps Lock on the (new) USB keyboard: `x` then echoes as `X`; again: `x`;
+    Enter gives the shell the line `Xx`. The LED reports are checked in QEMU's trace."""
+    for want in ("X", "x"):
+        start = len(read_log(serial))
+        key(q, "caps_lock", True)
+        key(q, "caps_lock", False)
+        key(q, "x", True)
+        key(q, "x", False)
+        if not wait_for(serial, re.escape(want), start, KEY_TIMEOUT, proc):
+            failures.append(f"Caps Lock then x: no {want!r} echoed")
+            return
+    start = len(read_log(serial))
+    if type_on_usb(q, serial, "\n", proc, failures) and \
+            not wait_for(serial, r"unknown command 'Xx'", start, ANSWER_TIMEOUT, proc):
+        failures.append("Caps Lock: the shell did not get the line 'Xx'")
+
+
+# usb_xhci_fetch_trb: the Data Stage TRBs of one byte are the LED reports, the byte in p (IDT).
+LED_TRB = re.compile(r"usb_xhci_fetch_trb addr 0x[0-9a-f]+, TR_DATA, p 0x([0-9a-f]+), s 0x0*1, ")
+
+
+def leds_problem(trace):
+    """None if the LED reports QEMU fetched show Num Lock (1), then Caps Lock
+    too (3), then Num Lock alone again."""
+    try:
+        leds = [int(v, 16) for v in LED_TRB.findall(trace.read_text(errors="replace"))]
+    except OSError as e:
+        return f"no TRB trace: {e}"
+    want, i = [1, 3, 1], 0
+    for v in leds:
+        if i < len(want) and v == want[i]:
+            i += 1
+    return None if i == len(want) else f"LED reports {leds}, expected {want} in order"
+
+
 def typing_boot(name, machine, devices, require=(), replug=False):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
@@ -173,7 +170,9 @@ def typing_boot(name, machine, devices, require=(), replug=False):
     workdir = Path(tempfile.mkdtemp(prefix=f"kestrel-{name}-"))
     result = harness.BootResult(spec, workdir=str(workdir))
     serial, sock = workdir / "serial.log", workdir / "qmp.sock"
-    extra = ["-machine", "i8042=off", "-qmp", f"unix:{sock},server=on,wait=off"]
+    extra = ["-machine", "i8042=off"] + qmp.qmp_args(sock)
+    if replug:
+        extra += ["-trace", f"enable=usb_xhci_fetch_trb,file={workdir / 'trb.trace'}"]
     for d in devices:
         extra += ["-device", d]
     try:
@@ -192,7 +191,7 @@ def typing_boot(name, machine, devices, require=(), replug=False):
             if not wait_for(serial, re.escape(PROMPT), 0, BOOT_TIMEOUT, proc):
                 result.failures.append(f"no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
             else:
-                q = QMP(sock, QMP_TIMEOUT)
+                q = qmp.connect(sock, QMP_TIMEOUT)
                 for text, wants in TYPED:
                     start = len(read_log(serial))
                     if not type_on_usb(q, serial, text, proc, result.failures):
@@ -204,13 +203,15 @@ def typing_boot(name, machine, devices, require=(), replug=False):
                             result.failures.append(f"after typing {text!r}: missing /{w}/")
                 if not result.failures and replug:
                     replug_keyboard(q, serial, proc, result.failures)
+                if not result.failures and replug:
+                    caps_lock(q, serial, proc, result.failures)
                 if not result.failures and type_on_usb(q, serial, "halt\n", proc,
                                                        result.failures):
                     try:
                         result.status = proc.wait(timeout=ANSWER_TIMEOUT)
                     except Exception:
                         result.failures.append("halt typed on the USB keyboard: QEMU still runs")
-        except (RuntimeError, OSError) as e:
+        except (RuntimeError, qmp.QMPError) as e:
             result.failures.append(f"QMP: {e}")
         finally:
             if q:
@@ -231,6 +232,10 @@ def typing_boot(name, machine, devices, require=(), replug=False):
             m = re.search(rx, result.log, re.M)
             if m:
                 result.failures.append(f"forbidden line: {m.group(0)!r}")
+        if replug:
+            why = leds_problem(workdir / "trb.trace")
+            if why:
+                result.failures.append(why)
     if result.ok:
         shutil.rmtree(workdir, ignore_errors=True)
         result.workdir = None
