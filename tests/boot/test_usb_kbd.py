@@ -15,7 +15,8 @@
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
   with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
-  I/O configuration, MSI); a controller with nothing plugged in; a machine
+  I/O configuration, MSI); a controller behind a PCIe root port next to a
+  second one; a controller with nothing plugged in; a machine
   without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
   a device that never answers (usb-redir to SilentUsbHost below) next to
   a keyboard: timed out, reported and skipped, the keyboard still set up.
@@ -359,6 +360,16 @@ def shapes():
               [r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)",
                ctl + r".*, MSI$", KEYBOARD_LINE,
                r"^usb: xhci \S+: 1 device connected, 1 keyboard$"]),
+        # A controller behind a PCIe root port (bus 1) and a second one on bus 0.
+        shape("usb-q35-bridge-two", "img", "q35",
+              ["pcie-root-port,id=rp1,chassis=1", "qemu-xhci,bus=rp1,id=xb",
+               "usb-kbd,bus=xb.0", "nec-usb-xhci,id=xn", "usb-kbd,bus=xn.0"],
+              [r"^pci: 00:\S+ 1b36:000c class 060400 PCI bridge$",
+               r"^pci: 01:00\.0 1b36:000d class 0c0330 USB controller$",
+               r"^pci: \d+ functions on 2 buses, ECAM",
+               r"^usb: xhci 01:00\.0 port \d+: boot keyboard on interface 0",
+               r"^usb: xhci 00:\S+ port \d+: boot keyboard on interface 0",
+               r"^usb: 2 xHCI controllers, 2 keyboards$"]),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
                r"^usb: 1 xHCI controller, 0 keyboards$"]),
