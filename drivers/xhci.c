@@ -69,6 +69,9 @@
 #define XHCI_CMD_MS             500     /* command completion */
 #define XHCI_CTL_MS             500     /* control transfer (USB 2.0 9.2.6.4: 500 ms / 5 s) */
 #define XHCI_POLL_MS            8       /* polling fallback period */
+/* Typematic repeat, which HID leaves to the host: a PC's default delay and about 30/s. */
+#define KBD_REPEAT_DELAY_MS     500
+#define KBD_REPEAT_PERIOD_MS    33
 
 struct xhci_ring {
 	volatile struct xhci_trb *trb;
@@ -111,6 +114,9 @@ struct usb_device {
 	bool keyboard;
 	bool kbd_stopped;
 	bool leds_failed;               /* a LED report failed: no more are sent */
+	uint8_t last_rep[KBD_BOOT_REPORT_LEN];  /* the report before, for the repeat */
+	uint8_t held;                   /* key repeating while held (0: none) */
+	uint64_t repeat_at;             /* time_ns() of its next repeat */
 	uint8_t kbd_interface;
 	uint8_t kbd_dci;
 	uint16_t kbd_len;
@@ -147,6 +153,7 @@ struct xhci {
 	volatile bool running;          /* set-up done: interrupts or the poller service it */
 	volatile bool port_changed[256];        /* connect changes for the hotplug thread */
 	volatile bool hotplug;          /* some port_changed[] set since the last wake-up */
+	volatile bool repeat_wake;      /* a key started being held: wake the repeat thread */
 	bool dead;                      /* stopped answering; left alone */
 	unsigned int keyboards, devices;
 };
@@ -157,6 +164,8 @@ struct pending_report {
 };
 
 static bool leds_registered;
+static struct wait_queue repeat_wq = WAIT_QUEUE_INIT("usb_repeat");
+static volatile uint32_t repeat_gen;    /* bumped when a key starts being held */
 static struct wait_queue hotplug_wq = WAIT_QUEUE_INIT("usb_hotplug");
 static volatile uint32_t hotplug_gen;   /* bumped for each batch of connect changes */
 static struct xhci controllers[XHCI_MAX_CONTROLLERS];
@@ -333,6 +342,40 @@ static void kbd_queue(struct usb_device *d)
 }
 
 /* One report: copied out for the keyboard layer, and the next TRB queued. */
+static bool report_has(const uint8_t rep[KBD_BOOT_REPORT_LEN], uint8_t usage)
+{
+	for (unsigned int i = KBD_REPORT_KEYS; i < KBD_REPORT_KEYS + KBD_REPORT_NKEYS; i++)
+		if (rep[i] == usage)
+			return true;
+	return false;
+}
+
+static bool repeats(uint8_t usage)
+{
+	return usage > HID_KEY_ERR_UNDEFINED && usage != HID_KEY_CAPSLOCK &&
+	       usage != HID_KEY_NUMLOCK && usage != HID_KEY_SCROLLLOCK;
+}
+
+/* The key pressed last repeats until it is released (caller holds hc->lock). */
+static void track_repeat(struct usb_device *d, const uint8_t rep[KBD_BOOT_REPORT_LEN])
+{
+	uint8_t newest = 0;
+
+	if (rep[KBD_REPORT_KEYS] == HID_KEY_ERR_ROLLOVER)
+		return;         /* a phantom state: nothing changed */
+	for (unsigned int i = KBD_REPORT_KEYS; i < KBD_REPORT_KEYS + KBD_REPORT_NKEYS; i++)
+		if (repeats(rep[i]) && !report_has(d->last_rep, rep[i]))
+			newest = rep[i];
+	if (newest) {
+		d->held = newest;
+		d->repeat_at = time_ns() + KBD_REPEAT_DELAY_MS * NS_PER_MS;
+		d->hc->repeat_wake = true;
+	} else if (d->held && !report_has(rep, d->held)) {
+		d->held = 0;
+	}
+	memcpy(d->last_rep, rep, KBD_BOOT_REPORT_LEN);
+}
+
 static bool kbd_event(struct usb_device *d, uint32_t status, struct pending_report *out)
 {
 	uint8_t cc = (uint8_t)TRB_CC(status);
@@ -355,6 +398,8 @@ static bool kbd_event(struct usb_device *d, uint32_t status, struct pending_repo
 		out->rep[i] = d->buf[XHCI_REPORT_OFF + i];
 	out->d = d;
 	d->reports++;
+	if (n > 0)
+		track_repeat(d, out->rep);
 	kbd_queue(d);
 	return n > 0;
 }
@@ -447,6 +492,10 @@ static void xhci_service(struct xhci *hc)
 		for (size_t i = 0; i < n; i++)
 			kbd_boot_report(&batch[i].d->kstate, batch[i].rep);
 	} while (n == XHCI_BATCH);
+	if (__atomic_exchange_n(&hc->repeat_wake, false, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&repeat_gen, 1, __ATOMIC_SEQ_CST);
+		wake_up_all(&repeat_wq);
+	}
 	if (__atomic_exchange_n(&hc->hotplug, false, __ATOMIC_SEQ_CST)) {
 		__atomic_add_fetch(&hotplug_gen, 1, __ATOMIC_SEQ_CST);
 		wake_up_all(&hotplug_wq);
@@ -1232,6 +1281,49 @@ static void xhci_hotplug_thread(void *arg)
 	}
 }
 
+/* ------------------------------------------------------------ typematic repeat */
+
+/*
+ * Presses the held key of every keyboard again when its time comes; sleeps
+ * until the next one is due, or, with no key held, until one is.
+ */
+static void xhci_repeat_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		uint32_t seen = repeat_gen;
+		uint64_t now = time_ns(), next = UINT64_MAX;
+
+		for (unsigned int i = 0; i < ncontrollers; i++) {
+			struct xhci *hc = &controllers[i];
+
+			if (!hc->running)
+				continue;
+			for (unsigned int j = 0; j < XHCI_MAX_DEVICES; j++) {
+				struct usb_device *d = &hc->devs[j];
+				uint64_t flags = spin_lock_irqsave(&hc->lock);
+				uint8_t usage = 0;
+
+				if (hc->dev_used[j] && d->keyboard && d->held) {
+					if (now >= d->repeat_at) {
+						usage = d->held;
+						d->repeat_at = now + KBD_REPEAT_PERIOD_MS * NS_PER_MS;
+					}
+					if (d->repeat_at < next)
+						next = d->repeat_at;
+				}
+				spin_unlock_irqrestore(&hc->lock, flags);
+				if (usage)
+					kbd_key(usage, true);
+			}
+		}
+		if (next == UINT64_MAX)
+			wait_event(&repeat_wq, repeat_gen != seen);
+		else if (next > now)
+			sleep_ns(next - now);
+	}
+}
+
 /* ------------------------------------------------------------ controller */
 
 /* USB Legacy Support (xHCI 4.22.1): ask the firmware to let go, bounded, then take it. */
@@ -1465,6 +1557,7 @@ void xhci_init(void)
 {
 	bool polled = false;
 	unsigned int found = 0;
+	uint64_t start = time_ns();
 
 	irq_register(VEC_USB, xhci_irq);
 	for (size_t i = 0; i < pci_count(); i++) {
@@ -1495,11 +1588,14 @@ void xhci_init(void)
 		kprintf("usb: no keyboard LED listener slot left; USB keyboard LEDs stay off\n");
 	else if (ncontrollers)
 		leds_registered = true;
+	if (ncontrollers && !kthread_create(xhci_repeat_thread, NULL, "usb_repeat"))
+		kprintf("usb: cannot start the key repeat thread; held keys do not repeat\n");
 	if (ncontrollers && !kthread_create(xhci_hotplug_thread, NULL, "usb_hotplug"))
 		kprintf("usb: cannot start the hotplug thread; devices plugged in later are not seen\n");
 	if (!found)
 		kprintf("usb: no xHCI controller\n");
 	else
-		kprintf("usb: %u xHCI controller%s, %u keyboard%s\n", found, found == 1 ? "" : "s",
-			nkeyboards, nkeyboards == 1 ? "" : "s");
+		kprintf("usb: %u xHCI controller%s, %u keyboard%s, set up in %lu ms\n", found,
+			found == 1 ? "" : "s", nkeyboards, nkeyboards == 1 ? "" : "s",
+			(time_ns() - start) / NS_PER_MS);
 }

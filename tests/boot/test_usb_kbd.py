@@ -11,7 +11,9 @@
   Num Lock, Caps Lock on, off) and type `halt` on it: the power-off must
   follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
-  so hubs (route strings) and the polling fallback are covered.
+  so hubs (route strings) and the polling fallback are covered; there x
+  is also held for 1.5 s: the driver's typematic repeat must type it at
+  least 4 more times and stop at the release.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
   with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
@@ -146,6 +148,35 @@ def caps_lock(q, serial, proc, failures):
         failures.append("Caps Lock: the shell did not get the line 'Xx'")
 
 
+HOLD_S = 1.5            # a key held this long repeats (500 ms delay, then ~30/s)
+MIN_REPEATS = 4         # far below the ~30 expected, far above none
+
+
+def hold_key(q, serial, proc, failures):
+    """Hold x for HOLD_S: the driver's typematic repeat must type it again
+    and again, and stop at the release; Enter gives the shell the line."""
+    start = len(read_log(serial))
+    key(q, "x", True)
+    time.sleep(HOLD_S)
+    key(q, "x", False)
+    time.sleep(0.5)
+    first = read_log(serial)[start:].count("x")
+    print(f"# held x: {first} echoed", flush=True)
+    time.sleep(1.0)
+    second = read_log(serial)[start:].count("x")
+    if second != first:
+        failures.append(f"x released: still repeating ({first} then {second} echoed)")
+        return
+    if first < 1 + MIN_REPEATS:
+        failures.append(f"x held {HOLD_S} s: echoed {first} times, expected at least "
+                        f"{1 + MIN_REPEATS} (no typematic repeat)")
+        return
+    start = len(read_log(serial))
+    if type_on_usb(q, serial, "\n", proc, failures) and \
+            not wait_for(serial, rf"unknown command 'x{{{first}}}'", start, ANSWER_TIMEOUT, proc):
+        failures.append(f"held x: the shell did not get a line of {first} x")
+
+
 # usb_xhci_fetch_trb: the Data Stage TRBs of one byte are the LED reports, the byte in p (IDT).
 LED_TRB = re.compile(r"usb_xhci_fetch_trb addr 0x[0-9a-f]+, TR_DATA, p 0x([0-9a-f]+), s 0x0*1, ")
 
@@ -164,7 +195,7 @@ def leds_problem(trace):
     return None if i == len(want) else f"LED reports {leds}, expected {want} in order"
 
 
-def typing_boot(name, machine, devices, require=(), replug=False):
+def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
@@ -206,6 +237,8 @@ def typing_boot(name, machine, devices, require=(), replug=False):
                     replug_keyboard(q, serial, proc, result.failures)
                 if not result.failures and replug:
                     caps_lock(q, serial, proc, result.failures)
+                if not result.failures and hold:
+                    hold_key(q, serial, proc, result.failures)
                 if not result.failures and type_on_usb(q, serial, "halt\n", proc,
                                                        result.failures):
                     try:
@@ -369,10 +402,10 @@ def shapes():
                r"^pci: \d+ functions on 2 buses, ECAM",
                r"^usb: xhci 01:00\.0 port \d+: boot keyboard on interface 0",
                r"^usb: xhci 00:\S+ port \d+: boot keyboard on interface 0",
-               r"^usb: 2 xHCI controllers, 2 keyboards$"]),
+               r"^usb: 2 xHCI controllers, 2 keyboards, set up in \d+ ms$"]),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
-               r"^usb: 1 xHCI controller, 0 keyboards$"]),
+               r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$"]),
         shape("usb-q35-none", "img", "q35", [],
               [r"^usb: no xHCI controller$"]),
         # OVMF (Debian 12) puts the 64-bit BAR0 above 4 GiB (0xe000000000): mapped through the vmm.
@@ -404,7 +437,7 @@ def main():
                ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
                 "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
                [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
-                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"])]
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True)]
     rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
     lock = threading.Lock()
     results = []
