@@ -37,6 +37,7 @@
 #include <kernel/string.h>
 #include <kernel/time.h>
 #include <kernel/usb.h>
+#include <kernel/wait.h>
 #include <kernel/xhci.h>
 
 #define XHCI_MAX_CONTROLLERS    4
@@ -64,9 +65,13 @@
 #define XHCI_PORT_POWER_MS      20      /* power good after PP (USB 2.0 11.11 bPwrOn2PwrGood) */
 #define XHCI_PORT_RESET_MS      500     /* PRC after PR (USB 2.0 TDRST is 10-20 ms) */
 #define XHCI_RESET_RECOVERY_MS  10      /* USB 2.0 7.1.7.3 TRSTRCY */
+#define XHCI_PORT_SETTLE_MS     100     /* after R/S = 1, before ports are read */
 #define XHCI_CMD_MS             500     /* command completion */
 #define XHCI_CTL_MS             500     /* control transfer (USB 2.0 9.2.6.4: 500 ms / 5 s) */
 #define XHCI_POLL_MS            8       /* polling fallback period */
+/* Typematic repeat, which HID leaves to the host: a PC's default delay and about 30/s. */
+#define KBD_REPEAT_DELAY_MS     500
+#define KBD_REPEAT_PERIOD_MS    33
 
 struct xhci_ring {
 	volatile struct xhci_trb *trb;
@@ -108,6 +113,11 @@ struct usb_device {
 	/* Keyboard: set up before reports may arrive, then read under hc->lock. */
 	bool keyboard;
 	bool kbd_stopped;
+	bool leds_failed;               /* a LED report failed: no more are sent */
+	uint8_t last_rep[KBD_BOOT_REPORT_LEN];  /* the report before, for the repeat */
+	uint8_t held;                   /* key repeating while held (0: none) */
+	uint64_t repeat_at;             /* time_ns() of its next repeat */
+	uint8_t kbd_interface;
 	uint8_t kbd_dci;
 	uint16_t kbd_len;
 	struct kbd_report kstate;       /* the layer's diff state (under its own lock) */
@@ -118,7 +128,7 @@ struct xhci {
 	const struct pci_dev *pci;
 	char bdf[PCI_BDF_LEN];
 	volatile uint8_t *base, *op, *rt, *db;
-	uint64_t mmio_size;
+	uint64_t mmio_pa, mmio_size;
 	uint32_t hcc1;
 	unsigned int max_slots, max_ports, ctx_dwords;
 	uint8_t port_major[256];        /* USB major revision of each port (Supported Protocol) */
@@ -141,6 +151,9 @@ struct xhci {
 	bool dev_used[XHCI_MAX_DEVICES];
 	const char *irq_how;            /* "MSI-X", "MSI" or NULL: polled */
 	volatile bool running;          /* set-up done: interrupts or the poller service it */
+	volatile bool port_changed[256];        /* connect changes for the hotplug thread */
+	volatile bool hotplug;          /* some port_changed[] set since the last wake-up */
+	volatile bool repeat_wake;      /* a key started being held: wake the repeat thread */
 	bool dead;                      /* stopped answering; left alone */
 	unsigned int keyboards, devices;
 };
@@ -150,6 +163,11 @@ struct pending_report {
 	uint8_t rep[KBD_BOOT_REPORT_LEN];
 };
 
+static bool leds_registered;
+static struct wait_queue repeat_wq = WAIT_QUEUE_INIT("usb_repeat");
+static volatile uint32_t repeat_gen;    /* bumped when a key starts being held */
+static struct wait_queue hotplug_wq = WAIT_QUEUE_INIT("usb_hotplug");
+static volatile uint32_t hotplug_gen;   /* bumped for each batch of connect changes */
 static struct xhci controllers[XHCI_MAX_CONTROLLERS];
 static unsigned int ncontrollers;
 static unsigned int nkeyboards;
@@ -259,6 +277,17 @@ static uint64_t ring_push(struct xhci_ring *r, uint64_t param, uint32_t status, 
 static void ctl_event(struct usb_device *d, uint64_t param, uint32_t status)
 {
 	uint8_t cc = (uint8_t)TRB_CC(status);
+	char ccbuf[16];
+
+	/* Once it is a keyboard, EP0 carries only the LED reports, which nothing waits for. */
+	if (d->keyboard) {
+		if (cc != CC_SUCCESS && !d->leds_failed) {
+			d->leds_failed = true;
+			kprintf("usb: %s: LED report: %s; LEDs no longer set\n", d->name,
+				xhci_cc_name(cc, ccbuf, sizeof(ccbuf)));
+		}
+		return;
+	}
 
 	if (param == d->ctl_data_pa && (cc == CC_SUCCESS || cc == CC_SHORT_PACKET)) {
 		d->ctl_residual = status & TRB_EVT_LEN_MASK;
@@ -270,6 +299,41 @@ static void ctl_event(struct usb_device *d, uint64_t param, uint32_t status)
 	d->ctl_done = true;
 }
 
+/*
+ * SET_REPORT(output) with the LED bits as the data stage's immediate data
+ * (xHCI 6.4.1.2.2: IDT for OUT data of at most 8 bytes); not waited for.
+ * Caller holds hc->lock.
+ */
+static void kbd_set_leds(struct usb_device *d, uint8_t leds)
+{
+	if (!d->keyboard || d->kbd_stopped || d->leds_failed || d->hc->dead)
+		return;
+	ring_push(&d->ep0, usb_setup_packet(USB_DIR_OUT | USB_TYPE_CLASS | USB_RECIP_INTERFACE,
+					    HID_REQ_SET_REPORT, HID_REPORT_OUTPUT << 8,
+					    d->kbd_interface, HID_LED_REPORT_LEN),
+		  USB_SETUP_LEN, TRB_TYPE(TRB_SETUP) | TRB_IDT | TRT_OUT_DATA << TRB_TRT_SHIFT);
+	ring_push(&d->ep0, leds, HID_LED_REPORT_LEN, TRB_TYPE(TRB_DATA) | TRB_IDT);
+	ring_push(&d->ep0, 0, 0, TRB_TYPE(TRB_STATUS) | TRB_IOC | TRB_DIR_IN);
+	doorbell(d->hc, d->slot, XHCI_DCI_EP0);
+}
+
+/* The keyboard layer's LED listener: every USB keyboard shows the lock state. */
+static void xhci_leds(uint8_t leds)
+{
+	for (unsigned int i = 0; i < ncontrollers; i++) {
+		struct xhci *hc = &controllers[i];
+		uint64_t flags;
+
+		if (hc->dead)
+			continue;
+		flags = spin_lock_irqsave(&hc->lock);
+		for (unsigned int j = 0; j < XHCI_MAX_DEVICES; j++)
+			if (hc->dev_used[j])
+				kbd_set_leds(&hc->devs[j], leds);
+		spin_unlock_irqrestore(&hc->lock, flags);
+	}
+}
+
 static void kbd_queue(struct usb_device *d)
 {
 	ring_push(&d->intr, d->buf_pa + XHCI_REPORT_OFF, d->kbd_len,
@@ -278,6 +342,40 @@ static void kbd_queue(struct usb_device *d)
 }
 
 /* One report: copied out for the keyboard layer, and the next TRB queued. */
+static bool report_has(const uint8_t rep[KBD_BOOT_REPORT_LEN], uint8_t usage)
+{
+	for (unsigned int i = KBD_REPORT_KEYS; i < KBD_REPORT_KEYS + KBD_REPORT_NKEYS; i++)
+		if (rep[i] == usage)
+			return true;
+	return false;
+}
+
+static bool repeats(uint8_t usage)
+{
+	return usage > HID_KEY_ERR_UNDEFINED && usage != HID_KEY_CAPSLOCK &&
+	       usage != HID_KEY_NUMLOCK && usage != HID_KEY_SCROLLLOCK;
+}
+
+/* The key pressed last repeats until it is released (caller holds hc->lock). */
+static void track_repeat(struct usb_device *d, const uint8_t rep[KBD_BOOT_REPORT_LEN])
+{
+	uint8_t newest = 0;
+
+	if (rep[KBD_REPORT_KEYS] == HID_KEY_ERR_ROLLOVER)
+		return;         /* a phantom state: nothing changed */
+	for (unsigned int i = KBD_REPORT_KEYS; i < KBD_REPORT_KEYS + KBD_REPORT_NKEYS; i++)
+		if (repeats(rep[i]) && !report_has(d->last_rep, rep[i]))
+			newest = rep[i];
+	if (newest) {
+		d->held = newest;
+		d->repeat_at = time_ns() + KBD_REPEAT_DELAY_MS * NS_PER_MS;
+		d->hc->repeat_wake = true;
+	} else if (d->held && !report_has(rep, d->held)) {
+		d->held = 0;
+	}
+	memcpy(d->last_rep, rep, KBD_BOOT_REPORT_LEN);
+}
+
 static bool kbd_event(struct usb_device *d, uint32_t status, struct pending_report *out)
 {
 	uint8_t cc = (uint8_t)TRB_CC(status);
@@ -300,6 +398,8 @@ static bool kbd_event(struct usb_device *d, uint32_t status, struct pending_repo
 		out->rep[i] = d->buf[XHCI_REPORT_OFF + i];
 	out->d = d;
 	d->reports++;
+	if (n > 0)
+		track_repeat(d, out->rep);
 	kbd_queue(d);
 	return n > 0;
 }
@@ -311,11 +411,16 @@ static void port_event(struct xhci *hc, unsigned int port)
 	if (port == 0 || port > hc->max_ports)
 		return;
 	sc = rd(hc->op, XHCI_PORTSC(port));
-	/* Acknowledge the changes (RW1C), keep the rest as it is. */
-	wr(hc->op, XHCI_PORTSC(port), (sc & PORTSC_PRESERVE) | (sc & PORTSC_CHANGE_BITS));
-	if (hc->running && (sc & PORTSC_CSC))
-		kprintf("usb: xhci %s port %u: device %s (hotplug is not handled)\n", hc->bdf, port,
-			sc & PORTSC_CCS ? "connected" : "disconnected");
+	/*
+	 * Acknowledge the changes (RW1C) but the reset ones: port_enable() may be
+	 * waiting for PRC on another CPU, and clears every change bit itself.
+	 */
+	wr(hc->op, XHCI_PORTSC(port), (sc & PORTSC_PRESERVE) |
+	   (sc & PORTSC_CHANGE_BITS & ~(PORTSC_PRC | PORTSC_WRC)));
+	if (hc->running && (sc & PORTSC_CSC)) {
+		hc->port_changed[port] = true;  /* for the hotplug thread */
+		hc->hotplug = true;
+	}
 }
 
 /* Consumes events; up to max reports are left in out. Caller holds hc->lock. */
@@ -387,6 +492,14 @@ static void xhci_service(struct xhci *hc)
 		for (size_t i = 0; i < n; i++)
 			kbd_boot_report(&batch[i].d->kstate, batch[i].rep);
 	} while (n == XHCI_BATCH);
+	if (__atomic_exchange_n(&hc->repeat_wake, false, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&repeat_gen, 1, __ATOMIC_SEQ_CST);
+		wake_up_all(&repeat_wq);
+	}
+	if (__atomic_exchange_n(&hc->hotplug, false, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&hotplug_gen, 1, __ATOMIC_SEQ_CST);
+		wake_up_all(&hotplug_wq);
+	}
 }
 
 static void xhci_irq(struct trap_frame *tf)
@@ -833,8 +946,11 @@ static int setup_device(struct usb_device *d)
 		return -EIO;
 	}
 	uint64_t flags = spin_lock_irqsave(&d->hc->lock);
+	d->kbd_interface = k.interface;
 	d->keyboard = true;
 	kbd_queue(d);
+	if (leds_registered)
+		kbd_set_leds(d, kbd_leds());    /* a keyboard plugged in later catches up */
 	spin_unlock_irqrestore(&d->hc->lock, flags);
 	kprintf("usb: %s: boot keyboard on interface %u, endpoint %#x (%u-byte reports, "
 		"interval %u)\n", d->name, k.interface, k.ep_addr, d->kbd_len, k.ep_interval);
@@ -1084,6 +1200,130 @@ static int setup_hub(struct usb_device *d, const struct usb_device_desc *dd)
 	return SETUP_HUB;
 }
 
+/* ------------------------------------------------------------ hotplug (root ports) */
+
+static bool root_port_used(struct xhci *hc, unsigned int port)
+{
+	for (unsigned int i = 0; i < XHCI_MAX_DEVICES; i++)
+		if (hc->dev_used[i] && hc->devs[i].port == port)
+			return true;
+	return false;
+}
+
+/* Everything on a root port went away: keys it held are released, slots disabled. */
+static void detach_root_port(struct xhci *hc, unsigned int port)
+{
+	static const uint8_t released[KBD_BOOT_REPORT_LEN];
+
+	for (unsigned int i = 0; i < XHCI_MAX_DEVICES; i++) {
+		struct usb_device *d = &hc->devs[i];
+		bool was_keyboard;
+		uint64_t flags;
+
+		if (!hc->dev_used[i] || d->port != port)
+			continue;
+		flags = spin_lock_irqsave(&hc->lock);
+		was_keyboard = d->keyboard && !d->kbd_stopped;
+		d->keyboard = false;
+		hc->by_slot[d->slot] = NULL;    /* no more events reach it */
+		spin_unlock_irqrestore(&hc->lock, flags);
+		if (was_keyboard) {
+			kbd_boot_report(&d->kstate, released);
+			hc->keyboards--;
+			nkeyboards--;
+		}
+		kprintf("usb: %s: removed\n", d->name);
+		dev_release(d);
+	}
+}
+
+static void hotplug_port(struct xhci *hc, unsigned int port)
+{
+	uint32_t sc = rd(hc->op, XHCI_PORTSC(port));
+
+	if (!(sc & PORTSC_CCS)) {
+		if (root_port_used(hc, port)) {
+			kprintf("usb: xhci %s port %u: disconnected\n", hc->bdf, port);
+			detach_root_port(hc, port);
+		}
+		return;
+	}
+	if (root_port_used(hc, port))
+		return;         /* a bounce on a port whose device is still there */
+	kprintf("usb: xhci %s port %u: connected\n", hc->bdf, port);
+	port_attach(hc, port);
+	kprintf("usb: xhci %s: %u keyboard%s\n", hc->bdf, hc->keyboards,
+		hc->keyboards == 1 ? "" : "s");
+}
+
+/*
+ * Connect changes on root ports after boot, from port_event(): runs the
+ * same attach code as boot (it sleeps and waits, so not in the interrupt).
+ * The only thread issuing commands once set-up is over.
+ */
+static void xhci_hotplug_thread(void *arg)
+{
+	uint32_t seen = 0;
+
+	(void)arg;
+	for (;;) {
+		wait_event(&hotplug_wq, hotplug_gen != seen);
+		seen = hotplug_gen;
+		for (unsigned int i = 0; i < ncontrollers; i++) {
+			struct xhci *hc = &controllers[i];
+
+			if (!hc->running || hc->dead)
+				continue;
+			for (unsigned int p = 1; p <= hc->max_ports; p++)
+				if (__atomic_exchange_n(&hc->port_changed[p], false, __ATOMIC_SEQ_CST))
+					hotplug_port(hc, p);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ typematic repeat */
+
+/*
+ * Presses the held key of every keyboard again when its time comes; sleeps
+ * until the next one is due, or, with no key held, until one is.
+ */
+static void xhci_repeat_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		uint32_t seen = repeat_gen;
+		uint64_t now = time_ns(), next = UINT64_MAX;
+
+		for (unsigned int i = 0; i < ncontrollers; i++) {
+			struct xhci *hc = &controllers[i];
+
+			if (!hc->running)
+				continue;
+			for (unsigned int j = 0; j < XHCI_MAX_DEVICES; j++) {
+				struct usb_device *d = &hc->devs[j];
+				uint64_t flags = spin_lock_irqsave(&hc->lock);
+				uint8_t usage = 0;
+
+				if (hc->dev_used[j] && d->keyboard && d->held) {
+					if (now >= d->repeat_at) {
+						usage = d->held;
+						d->repeat_at = now + KBD_REPEAT_PERIOD_MS * NS_PER_MS;
+					}
+					if (d->repeat_at < next)
+						next = d->repeat_at;
+				}
+				spin_unlock_irqrestore(&hc->lock, flags);
+				if (usage)
+					kbd_key(usage, true);
+			}
+		}
+		if (next == UINT64_MAX)
+			wait_event(&repeat_wq, repeat_gen != seen);
+		else if (next > now)
+			sleep_ns(next - now);
+	}
+}
+
 /* ------------------------------------------------------------ controller */
 
 /* USB Legacy Support (xHCI 4.22.1): ask the firmware to let go, bounded, then take it. */
@@ -1233,6 +1473,8 @@ static void scan_ports(struct xhci *hc)
 		if (powered)
 			sleep_ms(XHCI_PORT_POWER_MS);
 	}
+	/* Connections are seen only after the link comes up (USB3 training takes tens of ms). */
+	sleep_ms(XHCI_PORT_SETTLE_MS);
 	for (unsigned int p = 1; p <= hc->max_ports && !hc->dead; p++)
 		if (rd(hc->op, XHCI_PORTSC(p)) & PORTSC_CCS)
 			port_attach(hc, p);
@@ -1253,6 +1495,7 @@ static void xhci_probe(const struct pci_dev *pd)
 		kprintf("usb: xhci %s: no usable BAR0; controller skipped\n", hc->bdf);
 		return;
 	}
+	hc->mmio_pa = bar.base;
 	hc->mmio_size = bar.size;
 	/* Before the controller runs: setting up MSI-X sizes BAR0 with decoding off. */
 	hc->irq_how = pci_msi_enable(pd, VEC_USB);
@@ -1286,9 +1529,10 @@ static void xhci_probe(const struct pci_dev *pd)
 		hc->dead = true;
 		return;
 	}
-	kprintf("usb: xhci %s: %04x:%04x, xHCI %x.%02x, %u ports, %u slots, %u-byte contexts, "
-		"%u scratchpad pages, %s\n", hc->bdf, pd->vendor, pd->device,
+	kprintf("usb: xhci %s: %04x:%04x, xHCI %x.%02x at 0x%lx, %u ports, %u slots, "
+		"%u-byte contexts, %u scratchpad pages, %s\n", hc->bdf, pd->vendor, pd->device,
 		rd(hc->base, XHCI_CAPLENGTH) >> 24, (rd(hc->base, XHCI_CAPLENGTH) >> 16) & 0xFF,
+		hc->mmio_pa,
 		hc->max_ports, hc->max_slots, hc->ctx_dwords * 4, hc->nscratch,
 		hc->irq_how ? hc->irq_how : "no MSI: polled");
 	scan_ports(hc);
@@ -1313,6 +1557,7 @@ void xhci_init(void)
 {
 	bool polled = false;
 	unsigned int found = 0;
+	uint64_t start = time_ns();
 
 	irq_register(VEC_USB, xhci_irq);
 	for (size_t i = 0; i < pci_count(); i++) {
@@ -1338,9 +1583,19 @@ void xhci_init(void)
 		polled |= controllers[i].running && !controllers[i].irq_how;
 	if (polled && !kthread_create(xhci_poll_thread, NULL, "xhci_poll"))
 		kprintf("usb: cannot start the polling thread; polled controllers get no input\n");
+	/* The lock state on every keyboard now, and whenever it changes. */
+	if (ncontrollers && kbd_register_leds(xhci_leds) < 0)
+		kprintf("usb: no keyboard LED listener slot left; USB keyboard LEDs stay off\n");
+	else if (ncontrollers)
+		leds_registered = true;
+	if (ncontrollers && !kthread_create(xhci_repeat_thread, NULL, "usb_repeat"))
+		kprintf("usb: cannot start the key repeat thread; held keys do not repeat\n");
+	if (ncontrollers && !kthread_create(xhci_hotplug_thread, NULL, "usb_hotplug"))
+		kprintf("usb: cannot start the hotplug thread; devices plugged in later are not seen\n");
 	if (!found)
 		kprintf("usb: no xHCI controller\n");
 	else
-		kprintf("usb: %u xHCI controller%s, %u keyboard%s\n", found, found == 1 ? "" : "s",
-			nkeyboards, nkeyboards == 1 ? "" : "s");
+		kprintf("usb: %u xHCI controller%s, %u keyboard%s, set up in %lu ms\n", found,
+			found == 1 ? "" : "s", nkeyboards, nkeyboards == 1 ? "" : "s",
+			(time_ns() - start) / NS_PER_MS);
 }

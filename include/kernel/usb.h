@@ -24,6 +24,9 @@
 #define USB_REQ_SET_CONFIGURATION 0x09
 
 /* HID class requests (HID 1.11, 7.2). */
+#define HID_REQ_SET_REPORT      0x09
+#define   HID_REPORT_OUTPUT     0x02    /* SET_REPORT wValue high byte */
+#define HID_LED_REPORT_LEN      1       /* boot keyboard output report: the LED bits */
 #define HID_REQ_SET_IDLE        0x0A
 #define HID_REQ_SET_PROTOCOL    0x0B
 #define   HID_PROTOCOL_BOOT     0

@@ -4,21 +4,27 @@
 - typing: -M q35,i8042=off with qemu-xhci and usb-kbd (no PS/2 keyboard),
   boot to `kestrel> `, type `run hello 42` and `halt` on the USB keyboard
   through QMP input-send-event (each key waits for the shell's echo, so a
-  dead keyboard fails at its first key), check hello's answer and the
-  power-off. A second typing boot does the same on -M pc,i8042=off with
+  dead keyboard fails at its first key), check hello's answer; then
+  unplug the keyboard and plug a new one in (QMP device_del, device_add),
+  press Caps Lock on the new one (`x` must echo as `X`, then as `x` again,
+  and QEMU's trace of the fetched TRBs must show the LED reports 1, 3, 1:
+  Num Lock, Caps Lock on, off) and type `halt` on it: the power-off must
+  follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
-  so hubs (route strings) and the polling fallback are covered.
+  so hubs (route strings) and the polling fallback are covered; there x
+  is also held for 1.5 s: the driver's typematic repeat must type it at
+  least 4 more times and stop at the release.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
   with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
-  I/O configuration, MSI); a controller with nothing plugged in; a machine
+  I/O configuration, MSI); a controller behind a PCIe root port next to a
+  second one; a controller with nothing plugged in; a machine
   without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
   a device that never answers (usb-redir to SilentUsbHost below) next to
   a keyboard: timed out, reported and skipped, the keyboard still set up.
 
 Prints KTAP; exit status 1 on any failure."""
 
-import json
 import re
 import socket
 import struct
@@ -31,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import qmp  # noqa: E402
 from harness import BootSpec, qemu  # noqa: E402
 
 PROMPT = "kestrel> "
@@ -54,55 +61,13 @@ def no_panic():
     return (r"^panic: ", r"^usb: .*(timed out|no answer|not completed)")
 
 
-# ------------------------------------------------------------------ QMP (minimal)
+# ------------------------------------------------------------------ keys
 
-class QMP:
-    """Enough of the QEMU Machine Protocol for input-send-event."""
-
-    def __init__(self, path, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(str(path))
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"no QMP socket at {path} within {timeout:.0f} s")
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        if "QMP" not in self._read():
-            raise RuntimeError("not a QMP greeting")
-        self.execute("qmp_capabilities")
-
-    def _read(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RuntimeError("QEMU closed the QMP socket")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def execute(self, command, **args):
-        self.sock.sendall(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
-        while True:
-            reply = self._read()
-            if "error" in reply:
-                raise RuntimeError(f"{command}: {reply['error'].get('desc')}")
-            if "return" in reply:
-                return reply["return"]
-
-    def key(self, qcode, down):
-        # No device= : a keyboard named so must be bound to a display, and
-        # with i8042=off the USB keyboard is the only one there is.
-        self.execute("input-send-event", events=[
-            {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}])
-
-    def close(self):
-        self.sock.close()
+def key(q, qcode, down):
+    """One key event. No device= : a keyboard named so must be bound to a
+    display, and with i8042=off the USB keyboard is the only one there is."""
+    q.execute("input-send-event", events=[
+        {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}])
 
 
 # ------------------------------------------------------------------ typing boots
@@ -131,9 +96,9 @@ def type_on_usb(q, path, text, proc, failures):
         start = len(read_log(path))
         code = QCODES.get(ch, ch)
         try:
-            q.key(code, True)
-            q.key(code, False)
-        except (RuntimeError, OSError):
+            key(q, code, True)
+            key(q, code, False)
+        except qmp.QMPError:
             # `halt` powers off as soon as Enter goes down: QEMU is gone before the key-up.
             try:
                 proc.wait(timeout=QMP_TIMEOUT)
@@ -146,14 +111,100 @@ def type_on_usb(q, path, text, proc, failures):
     return True
 
 
-def typing_boot(name, machine, devices, require=()):
+def replug_keyboard(q, serial, proc, failures):
+    """Unplug the keyboard (QMP device_del), then plug a new one in (device_add): the
+    driver must say so and set the new one up; halt is then typed on it."""
+    start = len(read_log(serial))
+    q.execute("device_del", id=KBD_ID)
+    # Not anchored: the first kernel line lands after the prompt, on its line.
+    if not wait_for(serial, r"usb: xhci \S+ port \d+: disconnected$", start, ANSWER_TIMEOUT, proc) \
+            or not wait_for(serial, r"^usb: xhci \S+ port \d+: removed$", start, ANSWER_TIMEOUT, proc):
+        failures.append("device_del of the keyboard: no 'disconnected' and 'removed' lines")
+        return
+    start = len(read_log(serial))
+    q.execute("device_add", driver="usb-kbd", id=KBD_ID + "2")
+    for rx in (r"usb: xhci \S+ port \d+: connected$", KEYBOARD_LINE,
+               r"^usb: xhci \S+: 1 keyboard$"):
+        if not wait_for(serial, rx, start, ANSWER_TIMEOUT, proc):
+            failures.append(f"device_add of a keyboard: no line matching /{rx}/")
+            return
+
+
+def caps_lock(q, serial, proc, failures):
+    """Caps Lock on the (new) USB keyboard: `x` then echoes as `X`; again: `x`;
+    Enter gives the shell the line `Xx`. The LED reports are checked in QEMU's trace."""
+    for want in ("X", "x"):
+        start = len(read_log(serial))
+        key(q, "caps_lock", True)
+        key(q, "caps_lock", False)
+        key(q, "x", True)
+        key(q, "x", False)
+        if not wait_for(serial, re.escape(want), start, KEY_TIMEOUT, proc):
+            failures.append(f"Caps Lock then x: no {want!r} echoed")
+            return
+    start = len(read_log(serial))
+    if type_on_usb(q, serial, "\n", proc, failures) and \
+            not wait_for(serial, r"unknown command 'Xx'", start, ANSWER_TIMEOUT, proc):
+        failures.append("Caps Lock: the shell did not get the line 'Xx'")
+
+
+HOLD_S = 1.5            # a key held this long repeats (500 ms delay, then ~30/s)
+MIN_REPEATS = 4         # far below the ~30 expected, far above none
+
+
+def hold_key(q, serial, proc, failures):
+    """Hold x for HOLD_S: the driver's typematic repeat must type it again
+    and again, and stop at the release; Enter gives the shell the line."""
+    start = len(read_log(serial))
+    key(q, "x", True)
+    time.sleep(HOLD_S)
+    key(q, "x", False)
+    time.sleep(0.5)
+    first = read_log(serial)[start:].count("x")
+    print(f"# held x: {first} echoed", flush=True)
+    time.sleep(1.0)
+    second = read_log(serial)[start:].count("x")
+    if second != first:
+        failures.append(f"x released: still repeating ({first} then {second} echoed)")
+        return
+    if first < 1 + MIN_REPEATS:
+        failures.append(f"x held {HOLD_S} s: echoed {first} times, expected at least "
+                        f"{1 + MIN_REPEATS} (no typematic repeat)")
+        return
+    start = len(read_log(serial))
+    if type_on_usb(q, serial, "\n", proc, failures) and \
+            not wait_for(serial, rf"unknown command 'x{{{first}}}'", start, ANSWER_TIMEOUT, proc):
+        failures.append(f"held x: the shell did not get a line of {first} x")
+
+
+# usb_xhci_fetch_trb: the Data Stage TRBs of one byte are the LED reports, the byte in p (IDT).
+LED_TRB = re.compile(r"usb_xhci_fetch_trb addr 0x[0-9a-f]+, TR_DATA, p 0x([0-9a-f]+), s 0x0*1, ")
+
+
+def leds_problem(trace):
+    """None if the LED reports QEMU fetched show Num Lock (1), then Caps Lock
+    too (3), then Num Lock alone again."""
+    try:
+        leds = [int(v, 16) for v in LED_TRB.findall(trace.read_text(errors="replace"))]
+    except OSError as e:
+        return f"no TRB trace: {e}"
+    want, i = [1, 3, 1], 0
+    for v in leds:
+        if i < len(want) and v == want[i]:
+            i += 1
+    return None if i == len(want) else f"LED reports {leds}, expected {want} in order"
+
+
+def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
     workdir = Path(tempfile.mkdtemp(prefix=f"kestrel-{name}-"))
     result = harness.BootResult(spec, workdir=str(workdir))
     serial, sock = workdir / "serial.log", workdir / "qmp.sock"
-    extra = ["-machine", "i8042=off", "-qmp", f"unix:{sock},server=on,wait=off"]
+    extra = ["-machine", "i8042=off"] + qmp.qmp_args(sock)
+    if replug:
+        extra += ["-trace", f"enable=usb_xhci_fetch_trb,file={workdir / 'trb.trace'}"]
     for d in devices:
         extra += ["-device", d]
     try:
@@ -172,7 +223,7 @@ def typing_boot(name, machine, devices, require=()):
             if not wait_for(serial, re.escape(PROMPT), 0, BOOT_TIMEOUT, proc):
                 result.failures.append(f"no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
             else:
-                q = QMP(sock, QMP_TIMEOUT)
+                q = qmp.connect(sock, QMP_TIMEOUT)
                 for text, wants in TYPED:
                     start = len(read_log(serial))
                     if not type_on_usb(q, serial, text, proc, result.failures):
@@ -182,13 +233,19 @@ def typing_boot(name, machine, devices, require=()):
                     for w in wants:
                         if not re.search(w, answer, re.M):
                             result.failures.append(f"after typing {text!r}: missing /{w}/")
+                if not result.failures and replug:
+                    replug_keyboard(q, serial, proc, result.failures)
+                if not result.failures and replug:
+                    caps_lock(q, serial, proc, result.failures)
+                if not result.failures and hold:
+                    hold_key(q, serial, proc, result.failures)
                 if not result.failures and type_on_usb(q, serial, "halt\n", proc,
                                                        result.failures):
                     try:
                         result.status = proc.wait(timeout=ANSWER_TIMEOUT)
                     except Exception:
                         result.failures.append("halt typed on the USB keyboard: QEMU still runs")
-        except (RuntimeError, OSError) as e:
+        except (RuntimeError, qmp.QMPError) as e:
             result.failures.append(f"QMP: {e}")
         finally:
             if q:
@@ -209,6 +266,10 @@ def typing_boot(name, machine, devices, require=()):
             m = re.search(rx, result.log, re.M)
             if m:
                 result.failures.append(f"forbidden line: {m.group(0)!r}")
+        if replug:
+            why = leds_problem(workdir / "trb.trace")
+            if why:
+                result.failures.append(why)
     if result.ok:
         shutil.rmtree(workdir, ignore_errors=True)
         result.workdir = None
@@ -312,7 +373,7 @@ def stick_drive():
 
 
 def shapes():
-    ctl = r"^usb: xhci (\S+): [0-9a-f]{4}:[0-9a-f]{4}, xHCI \d\.\d\d, \d+ ports"
+    ctl = r"^usb: xhci (\S+): [0-9a-f]{4}:[0-9a-f]{4}, xHCI \d\.\d\d at 0x[0-9a-f]+, \d+ ports"
     return [
         shape("usb-q35-mixed", "img", "q35",
               ["qemu-xhci", "usb-kbd", "usb-tablet", stick_drive(), "usb-storage,drive=stick",
@@ -332,13 +393,25 @@ def shapes():
               [r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)",
                ctl + r".*, MSI$", KEYBOARD_LINE,
                r"^usb: xhci \S+: 1 device connected, 1 keyboard$"]),
+        # A controller behind a PCIe root port (bus 1) and a second one on bus 0.
+        shape("usb-q35-bridge-two", "img", "q35",
+              ["pcie-root-port,id=rp1,chassis=1", "qemu-xhci,bus=rp1,id=xb",
+               "usb-kbd,bus=xb.0", "nec-usb-xhci,id=xn", "usb-kbd,bus=xn.0"],
+              [r"^pci: 00:\S+ 1b36:000c class 060400 PCI bridge$",
+               r"^pci: 01:00\.0 1b36:000d class 0c0330 USB controller$",
+               r"^pci: \d+ functions on 2 buses, ECAM",
+               r"^usb: xhci 01:00\.0 port \d+: boot keyboard on interface 0",
+               r"^usb: xhci 00:\S+ port \d+: boot keyboard on interface 0",
+               r"^usb: 2 xHCI controllers, 2 keyboards, set up in \d+ ms$"]),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
-               r"^usb: 1 xHCI controller, 0 keyboards$"]),
+               r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$"]),
         shape("usb-q35-none", "img", "q35", [],
               [r"^usb: no xHCI controller$"]),
+        # OVMF (Debian 12) puts the 64-bit BAR0 above 4 GiB (0xe000000000): mapped through the vmm.
         shape("usb-uefi-q35", "uefi", "q35", ["qemu-xhci", "usb-kbd"],
-              [ctl, KEYBOARD_LINE, r"^usb: xhci \S+: 1 device connected, 1 keyboard$"],
+              [ctl, r"^usb: xhci \S+: 1b36:000d, xHCI \d\.\d\d at 0x[1-9a-f][0-9a-f]{8,}, ",
+               KEYBOARD_LINE, r"^usb: xhci \S+: 1 device connected, 1 keyboard$"],
               timeout=120.0),
     ]
 
@@ -357,13 +430,14 @@ def main():
                        chardev=f"socket,id=redir,path={silent.path},server=on,wait=on",
                        forbid=(r"^panic: ",)))
     silent.start()
-    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"]),
+    typing = [("usb-type-q35-msix", "q35", ["qemu-xhci", f"usb-kbd,id={KBD_ID}"], [r", MSI-X$"],
+               True),
               # The keyboard behind two hubs, on a controller without MSI or MSI-X.
               ("usb-type-pc-polled-hubs", "pc",
                ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
                 "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
                [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
-                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"])]
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True)]
     rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
     lock = threading.Lock()
     results = []
