@@ -35,6 +35,8 @@
  * 4-11), so the entry keeps the rights the page will get.
  */
 #define PTE_DEMAND      (1ull << 9)
+/* Software, ignored by the CPU (SDM table 4-19): the frame is not this space's to free. */
+#define PTE_SHARED      (1ull << 10)
 #define PTE_NX          (1ull << 63)
 #define PTE_ADDR        0x000FFFFFFFFFF000ull
 #define PT_ENTRIES      512
@@ -107,6 +109,8 @@ static uint64_t leaf_bits(unsigned int flags)
 	else if (flags & VM_WC)
 		/* PAT entry 4 is write-combining (cpu_pat_init()); without PAT, uncached. */
 		bits |= boot_cpu_info.has_pat ? PTE_PAT_4K : PTE_PCD | PTE_PWT;
+	if (flags & VM_SHARED)
+		bits |= PTE_SHARED;
 	return bits;
 }
 
@@ -343,19 +347,21 @@ static bool range_ok(uint64_t va, uint64_t npages)
 }
 
 /*
- * Caller holds vs->lock. frames, when not NULL, gets each unmapped page's
- * frame; demand-zero reservations are cleared too, counted in *demand.
+ * Caller holds vs->lock; returns how many present pages it unmapped.
+ * frames, when not NULL, gets each unmapped page's frame but shared ones,
+ * *nframes how many; demand-zero reservations are cleared too, counted in
+ * *demand.
  */
 static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
-			     uint64_t *demand)
+			     uint64_t *nframes, uint64_t *demand)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, owned = 0;
 
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, false);
 		if (pte && (*pte & PTE_P)) {
-			if (frames)
-				frames[n] = *pte & PTE_ADDR;
+			if (frames && !(*pte & PTE_SHARED))
+				frames[owned++] = *pte & PTE_ADDR;
 			*pte = 0;
 			n++;
 		} else if (pte && (*pte & PTE_DEMAND)) {
@@ -364,6 +370,8 @@ static uint64_t unmap_locked(struct vm_space *vs, uint64_t va, uint64_t npages, 
 				(*demand)++;
 		}
 	}
+	if (nframes)
+		*nframes = owned;
 	return n;
 }
 
@@ -385,7 +393,7 @@ int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsi
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			if (unmap_locked(vs, va, i, NULL, NULL)) {      /* roll back what this call mapped */
+			if (unmap_locked(vs, va, i, NULL, NULL, NULL)) {        /* roll back this call */
 				invalidate(vs, va, i);
 				targets = tlb_changed(vs);
 			}
@@ -408,21 +416,21 @@ uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uin
 uint64_t vmm_unmap_range(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames,
 			 uint64_t *demand)
 {
-	uint64_t lflags, n, targets = 0;
+	uint64_t lflags, n, owned = 0, targets = 0;
 
 	if (demand)
 		*demand = 0;
 	if (!range_ok(va, npages))
 		return 0;
 	lflags = spin_lock_irqsave(&vs->lock);
-	n = unmap_locked(vs, va, npages, frames, demand);
+	n = unmap_locked(vs, va, npages, frames, &owned, demand);
 	if (n) {
 		invalidate(vs, va, npages);
 		targets = tlb_changed(vs);
 	}
 	spin_unlock_irqrestore(&vs->lock, lflags);
 	shootdown(vs, va, npages, targets);
-	return n;
+	return frames ? owned : n;
 }
 
 uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages)
@@ -474,7 +482,7 @@ int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int 
 	for (uint64_t i = 0; i < npages; i++) {
 		uint64_t *pte = walk(vs, va + i * PAGE_SIZE, true);
 		if (!pte) {
-			unmap_locked(vs, va, i, NULL, NULL);    /* nothing was present: no flush */
+			unmap_locked(vs, va, i, NULL, NULL, NULL);      /* nothing was present: no flush */
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -533,7 +541,8 @@ int vmm_fault_demand(struct vm_space *vs, uint64_t va)
 static unsigned int entry_flags(uint64_t e)
 {
 	return (e & PTE_W ? VM_WRITE : 0) | (e & PTE_U ? VM_USER : 0) |
-	       (e & pte_nx ? 0 : VM_EXEC) | (e & PTE_PCD ? VM_NOCACHE : 0);
+	       (e & pte_nx ? 0 : VM_EXEC) | (e & PTE_PCD ? VM_NOCACHE : 0) |
+	       (e & PTE_SHARED ? VM_SHARED : 0);
 }
 
 bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int *flags)
@@ -615,8 +624,10 @@ static void free_user_frames(uint64_t table_pa, int level)
 	for (int i = 0; i < PT_ENTRIES; i++) {
 		if (!(t[i] & PTE_P))
 			continue;
-		if (level == 1)
-			pmm_free_frame(t[i] & PTE_ADDR);
+		if (level == 1) {
+			if (!(t[i] & PTE_SHARED))
+				pmm_free_frame(t[i] & PTE_ADDR);
+		}
 		else if (!(t[i] & PTE_PS))
 			free_user_frames(t[i] & PTE_ADDR, level - 1);
 	}

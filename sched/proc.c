@@ -168,12 +168,14 @@ int proc_spawn_on(const char *name, int argc, char *const argv[], struct process
 		rc = proc_register(p, parent);
 	if (rc < 0) {
 		vmm_destroy_with_frames(p->vs);
+		proc_release_shared(p);
 		kfree(p);
 		return rc;
 	}
 	rc = proc_start_thread(p, entry, rsp, 0, affinity);
 	if (rc < 0) {
 		vmm_destroy_with_frames(p->vs);
+		proc_release_shared(p);
 		proc_free(p);
 		return rc;
 	}
@@ -363,6 +365,7 @@ static void proc_finish(struct process *p)
 	vmm_destroy_with_frames(p->vs);
 	p->vs = NULL;
 	proc_release_reservations(p);
+	proc_release_shared(p);
 	flags = spin_lock_irqsave(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX; i++) {
 		struct process *c = procs[i];
@@ -454,6 +457,16 @@ static void pull_child(struct process *parent, int pid)
 		spin_unlock(&c->lock);
 		return;
 	}
+}
+
+bool proc_translate(int pid, uint64_t va, uint64_t *pa)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+	struct process *p = find_alive(pid);
+	bool found = p && p->vs && vmm_translate(p->vs, va, pa, NULL);
+
+	spin_unlock_irqrestore(&proc_table_lock, flags);
+	return found;
 }
 
 struct process *proc_kernel_parent(void)

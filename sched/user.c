@@ -153,34 +153,236 @@ static int check_user_elf(const char *name, const void *file, uint64_t size, uin
 	return 0;
 }
 
-/* Copy a segment's bytes into its (already checked) pages. */
-static int load_segment(struct process *p, const uint8_t *file, const struct elf64_phdr *ph,
-			uint64_t *end)
+/*
+ * Fill one page of a segment: the file bytes that fall in it, zeros around
+ * them (only there: the rest is overwritten anyway).
+ */
+static void fill_page(uint8_t *page, uint64_t va, const uint8_t *file, const struct elf64_phdr *ph)
+{
+	uint64_t fs = ph->p_vaddr, fe = ph->p_vaddr + ph->p_filesz;
+	uint64_t cs = va > fs ? va : fs, ce = va + PAGE_SIZE < fe ? va + PAGE_SIZE : fe;
+
+	if (cs >= ce) {
+		memset(page, 0, PAGE_SIZE);
+		return;
+	}
+	memset(page, 0, cs - va);
+	memcpy(page + (cs - va), file + ph->p_offset + (cs - ph->p_vaddr), ce - cs);
+	memset(page + (ce - va), 0, va + PAGE_SIZE - ce);
+}
+
+/* ------------------------------------------------------------ shared text */
+
+/*
+ * Read-only segments (text, rodata) of one program are built once and
+ * mapped VM_SHARED into each of its processes: the initrd never changes,
+ * and nobody can write them. An entry lives while a process maps it, and
+ * up to SHARED_IDLE_MAX unused ones stay cached for the next spawn
+ * (user_drain_shared drops them, for leak checks).
+ */
+#define SHARED_SEGS             32
+#define SHARED_IDLE_MAX         8
+
+struct shared_seg {
+	const void *file;               /* the program in the initrd; NULL: slot free */
+	uint16_t index;                 /* its program header */
+	uint64_t npages;
+	uint32_t refs;                  /* processes mapping it */
+	uint64_t last_use;              /* for eviction of idle entries */
+	uint64_t *frames;
+};
+
+static struct mutex shared_lock = MUTEX_INIT("shared_text");
+/* Guarded by shared_lock: */
+static struct shared_seg shared_segs[SHARED_SEGS];
+static uint64_t shared_clock;
+
+static void shared_free(struct shared_seg *s)
+{
+	for (uint64_t i = 0; i < s->npages; i++)
+		pmm_free_frame(s->frames[i]);
+	kfree(s->frames);
+	*s = (struct shared_seg){ 0 };
+}
+
+/* Under shared_lock: a free slot, evicting the least recently used idle entry if need be. */
+static struct shared_seg *shared_slot(void)
+{
+	struct shared_seg *lru = NULL;
+
+	for (int i = 0; i < SHARED_SEGS; i++) {
+		struct shared_seg *s = &shared_segs[i];
+		if (!s->file)
+			return s;
+		if (!s->refs && (!lru || s->last_use < lru->last_use))
+			lru = s;
+	}
+	if (lru)
+		shared_free(lru);
+	return lru;
+}
+
+/* Under shared_lock: keep at most SHARED_IDLE_MAX idle entries. */
+static void shared_trim(void)
+{
+	for (;;) {
+		struct shared_seg *lru = NULL;
+		int idle = 0;
+		for (int i = 0; i < SHARED_SEGS; i++) {
+			struct shared_seg *s = &shared_segs[i];
+			if (s->file && !s->refs) {
+				idle++;
+				if (!lru || s->last_use < lru->last_use)
+					lru = s;
+			}
+		}
+		if (idle <= SHARED_IDLE_MAX)
+			return;
+		shared_free(lru);
+	}
+}
+
+/* The shared copy of segment `index` of file, with a reference; NULL: use a private copy. */
+static struct shared_seg *shared_get(const uint8_t *file, uint16_t index, const struct elf64_phdr *ph)
+{
+	uint64_t start = ph->p_vaddr & PAGE_MASK, npages = (ph->p_vaddr + ph->p_memsz - start +
+							     PAGE_SIZE - 1) / PAGE_SIZE;
+	struct shared_seg *s = NULL;
+
+	mutex_lock(&shared_lock);
+	for (int i = 0; i < SHARED_SEGS && !s; i++)
+		if (shared_segs[i].file == file && shared_segs[i].index == index)
+			s = &shared_segs[i];
+	if (!s && (s = shared_slot())) {
+		uint64_t *frames = kmalloc(npages * sizeof(*frames));
+		uint64_t n = 0;
+		for (; frames && n < npages; n++) {
+			if (!(frames[n] = pmm_alloc_frame()))
+				break;
+			fill_page(phys_to_virt(frames[n]), start + n * PAGE_SIZE, file, ph);
+		}
+		if (!frames || n < npages) {
+			while (frames && n)
+				pmm_free_frame(frames[--n]);
+			kfree(frames);
+			s = NULL;
+		} else {
+			*s = (struct shared_seg){ file, index, npages, 0, 0, frames };
+		}
+	}
+	if (s) {
+		s->refs++;
+		s->last_use = ++shared_clock;
+	}
+	mutex_unlock(&shared_lock);
+	return s;
+}
+
+void proc_release_shared(struct process *p)
+{
+	mutex_lock(&shared_lock);
+	for (uint32_t i = 0; i < p->nshared; i++)
+		p->shared[i]->refs--;
+	p->nshared = 0;
+	shared_trim();
+	mutex_unlock(&shared_lock);
+}
+
+void user_drain_shared(void)
+{
+	mutex_lock(&shared_lock);
+	for (int i = 0; i < SHARED_SEGS; i++)
+		if (shared_segs[i].file && !shared_segs[i].refs)
+			shared_free(&shared_segs[i]);
+	mutex_unlock(&shared_lock);
+}
+
+uint32_t user_shared_segments(void)
+{
+	uint32_t n = 0;
+
+	mutex_lock(&shared_lock);
+	for (int i = 0; i < SHARED_SEGS; i++)
+		n += shared_segs[i].file != NULL;
+	mutex_unlock(&shared_lock);
+	return n;
+}
+
+/* A read-only segment whose pages no other PT_LOAD segment touches can be shared. */
+static bool shareable(const uint8_t *file, uint16_t index, const struct elf64_phdr *ph)
+{
+	uint64_t lo = ph->p_vaddr & PAGE_MASK, hi = ph->p_vaddr + ph->p_memsz;
+
+	if (ph->p_flags & PF_W || !ph->p_memsz)
+		return false;
+	for (uint16_t i = 0; i < elf_phnum(file); i++) {
+		struct elf64_phdr o;
+		elf_get_phdr(file, i, &o);
+		if (i == index || o.p_type != PT_LOAD || !o.p_memsz)
+			continue;
+		uint64_t olo = o.p_vaddr & PAGE_MASK, ohi = o.p_vaddr + o.p_memsz;
+		if (olo < ((hi + PAGE_SIZE - 1) & PAGE_MASK) && lo < ((ohi + PAGE_SIZE - 1) & PAGE_MASK))
+			return false;
+	}
+	return true;
+}
+
+static int map_shared(struct process *p, struct shared_seg *s, const struct elf64_phdr *ph)
+{
+	uint64_t start = ph->p_vaddr & PAGE_MASK;
+	unsigned int flags = segment_flags(ph->p_flags) | VM_USER | VM_SHARED;
+
+	for (uint64_t i = 0; i < s->npages; i++) {
+		int rc = vmm_map(p->vs, start + i * PAGE_SIZE, s->frames[i], 1, flags);
+		if (rc < 0)
+			return rc;      /* the caller destroys the space */
+	}
+	return 0;
+}
+
+/* Build a segment's (already checked) pages: shared when read-only, else this process's own. */
+static int load_segment(struct process *p, const uint8_t *file, uint16_t index,
+			const struct elf64_phdr *ph, uint64_t *end)
 {
 	unsigned int flags = segment_flags(ph->p_flags);
 	uint64_t start = ph->p_vaddr & PAGE_MASK, stop = ph->p_vaddr + ph->p_memsz;
 
+	if (stop > *end)
+		*end = stop;
+	if (p->nshared < PROC_MAX_SHARED && shareable(file, index, ph)) {
+		struct shared_seg *s = shared_get(file, index, ph);
+		if (s) {
+			p->shared[p->nshared++] = s;    /* released with the process */
+			return map_shared(p, s, ph);
+		}
+	}
 	for (uint64_t va = start; va < stop; va += PAGE_SIZE) {
 		uint64_t pa;
 		unsigned int old;
 		if (vmm_translate(p->vs, va, &pa, &old)) {
-			/* Two segments share this page: the union of their rights. */
+			/* Two segments share this page: the union of their rights, then our bytes. */
 			vmm_protect(p->vs, va, 1, old | flags | VM_USER);
-		} else {
-			int rc = map_zero_page(p, va, flags);
-			if (rc < 0)
-				return rc;
-			vmm_translate(p->vs, va, &pa, NULL);
+			uint64_t fs = ph->p_vaddr, fe = ph->p_vaddr + ph->p_filesz;
+			uint64_t cs = va > fs ? va : fs, ce = va + PAGE_SIZE < fe ? va + PAGE_SIZE : fe;
+			if (cs < ce)
+				memcpy((uint8_t *)phys_to_virt(pa & PAGE_MASK) + (cs - va),
+				       file + ph->p_offset + (cs - ph->p_vaddr), ce - cs);
+			continue;
 		}
-		/* File bytes that fall in this page. */
-		uint64_t fs = ph->p_vaddr, fe = ph->p_vaddr + ph->p_filesz;
-		uint64_t cs = va > fs ? va : fs, ce = va + PAGE_SIZE < fe ? va + PAGE_SIZE : fe;
-		if (cs < ce)
-			memcpy((uint8_t *)phys_to_virt(pa & PAGE_MASK) + (cs - va),
-			       file + ph->p_offset + (cs - ph->p_vaddr), ce - cs);
+		/* A page with file bytes is written whole by fill_page: no zeroing first. */
+		bool has_file = va < ph->p_vaddr + ph->p_filesz;
+		pa = has_file ? pmm_alloc_frame() : pmm_alloc_zeroed_frame();
+		if (!pa)
+			return -ENOMEM;
+		if (has_file)
+			fill_page(phys_to_virt(pa), va, file, ph);
+		int rc = vmm_map(p->vs, va, pa, 1, flags | VM_USER);
+		if (rc < 0) {
+			pmm_free_frame(pa);
+			return rc;
+		}
+		__atomic_fetch_add(&p->pages, 1, __ATOMIC_RELAXED);
 	}
-	if (stop > *end)
-		*end = stop;
 	return 0;
 }
 
@@ -239,7 +441,7 @@ int user_load_program(struct process *p, const char *name, int argc, char *const
 	for (uint16_t i = 0; i < elf_phnum(file); i++) {
 		struct elf64_phdr ph;
 		elf_get_phdr(file, i, &ph);
-		if (ph.p_type == PT_LOAD && (rc = load_segment(p, file, &ph, &end)) < 0)
+		if (ph.p_type == PT_LOAD && (rc = load_segment(p, file, i, &ph, &end)) < 0)
 			return rc;
 	}
 	p->brk_start = p->brk = (end + PAGE_SIZE - 1) & PAGE_MASK;

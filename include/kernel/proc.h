@@ -13,6 +13,7 @@
 
 #define PROC_MAX                64      /* process table: spawn fails with -EAGAIN beyond */
 #define PROC_MAX_THREADS        32      /* per process: thread_create fails with -EAGAIN */
+#define PROC_MAX_SHARED         4       /* shared read-only segments per process (text, rodata) */
 #define PROC_MAX_CHILDREN       32      /* live or unwaited children: spawn fails with -EAGAIN */
 /*
  * User pages one process may have mapped, as a share of the frames the
@@ -63,6 +64,9 @@ struct process {
 	uint64_t mmap_next;             /* under mm_lock */
 	uint64_t pages;                 /* user pages mapped or reserved demand-zero (atomic) */
 	uint64_t demand_pages;          /* ... of them reserved, not yet touched (atomic) */
+	/* The program's read-only segments it maps shared (sched/user.c), set at load. */
+	struct shared_seg *shared[PROC_MAX_SHARED];
+	uint32_t nshared;
 	uint64_t cpu_ticks;             /* of exited threads; live ones add theirs */
 };
 
@@ -110,6 +114,13 @@ uint32_t proc_count(void);
  * frame of a demand-zero page, or stack growth; false if not ours to fix.
  */
 bool proc_handle_page_fault(uint64_t addr, uint64_t error);
+/* Drop p's references to its program's shared segments (once its space is gone). */
+void proc_release_shared(struct process *p);
+/* Free the cached shared segments no process maps (leak checks); how many exist. */
+void user_drain_shared(void);
+uint32_t user_shared_segments(void);
+/* Physical address of va in live process pid (tests); false if none or unmapped. */
+bool proc_translate(int pid, uint64_t va, uint64_t *pa);
 /* A dead process's untouched demand-zero reservations go back (proc_finish). */
 void proc_release_reservations(struct process *p);
 /* Untouched demand-zero pages reserved over all processes (tests). */

@@ -16,6 +16,12 @@
 #define VM_USER         (1u << 2)
 #define VM_NOCACHE      (1u << 3)       /* MMIO */
 #define VM_WC           (1u << 4)       /* write-combining (framebuffers); UC without PAT */
+/*
+ * A user frame owned elsewhere (a program's shared text, sched/user.c):
+ * vmm_unmap_frames() does not hand it back, vmm_destroy_with_frames()
+ * does not free it.
+ */
+#define VM_SHARED       (1u << 5)
 
 #define USER_SPACE_END  0x0000800000000000ul    /* first non-canonical address */
 
@@ -46,12 +52,13 @@ void vmm_destroy_with_frames(struct vm_space *vs);
 
 /* Map npages 4 KiB pages va -> pa. -EEXIST if any is mapped, -ENOMEM; nothing changes on error. */
 int vmm_map(struct vm_space *vs, uint64_t va, uint64_t pa, uint64_t npages, unsigned int flags);
-/* Unmap npages pages (unmapped ones are skipped); returns the number unmapped. */
+/* Unmap npages pages (unmapped ones are skipped); returns the number unmapped, shared ones too. */
 uint64_t vmm_unmap(struct vm_space *vs, uint64_t va, uint64_t npages);
 /*
  * The same, writing each unmapped page's frame to frames (room for npages),
  * read and cleared under the space's lock: free them after it returns, when
- * no CPU can still reach them through its TLB.
+ * no CPU can still reach them through its TLB. Returns how many it wrote:
+ * VM_SHARED pages are unmapped but not listed.
  */
 uint64_t vmm_unmap_frames(struct vm_space *vs, uint64_t va, uint64_t npages, uint64_t *frames);
 /* The same, also clearing demand-zero reservations; *demand gets how many. */

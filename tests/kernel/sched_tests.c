@@ -212,6 +212,57 @@ static const char *test_wakeup_ipi_latency(void)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- placement */
+
+/*
+ * A thread created and joined at once runs on the joiner's CPU: the join
+ * pulls it off the idle CPU it was queued on before that CPU woke up.
+ */
+#define PULL_SAMPLES    10
+
+static volatile uint32_t pull_ran_on;
+
+static void pull_child(void *arg)
+{
+	(void)arg;
+	pull_ran_on = cpu_id();
+}
+
+static volatile uint32_t pull_local;
+
+static void pull_body(void *arg)
+{
+	(void)arg;
+	pull_local = 0;
+	for (int i = 0; i < PULL_SAMPLES; i++) {
+		pull_ran_on = UINT32_MAX;
+		kthread_join(kthread_create(pull_child, NULL, "pull_child"));
+		pull_local += pull_ran_on == cpu_id();
+	}
+}
+
+static const char *test_join_runs_child_here(void)
+{
+	uint64_t pulls0 = sched_pulls(), pulled;
+
+	if (ncpus_online < 2)
+		return ktest_skip("one CPU: every thread runs here anyway");
+	/* Pinned, so "here" stays one CPU; the children may run anywhere. */
+	kthread_join(kthread_create_on(pull_body, NULL, "pull_body", 1ull << 0));
+	pulled = sched_pulls() - pulls0;
+	kprintf("# sched: %u of %d created+joined threads ran on the joiner's CPU, %lu pulled\n",
+		pull_local, PULL_SAMPLES, pulled);
+	/*
+	 * The creator's CPU is busy, so placement puts each child on an idle
+	 * one; the join must take it back (the joiner's CPU, idle once the
+	 * joiner sleeps, may also steal it: that is luck, not the rule).
+	 */
+	if (pull_local <= PULL_SAMPLES / 2 || pulled <= PULL_SAMPLES / 2)
+		return ktest_fail("%u of %d joined threads ran on the joiner's CPU, %lu pulled by "
+				  "the join", pull_local, PULL_SAMPLES, pulled);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- torture + watchdog */
 
 static struct mutex tmutex = MUTEX_INIT("ktest_mutex");
@@ -445,6 +496,7 @@ KTEST_SUITE(sched,
 	KTEST_CASE(test_fairness_16),
 	KTEST_CASE(test_affinity),
 	KTEST_CASE(test_wakeup_ipi_latency),
+	KTEST_CASE(test_join_runs_child_here),
 	KTEST_CASE(test_mutex_torture),
 	KTEST_CASE(test_semaphore_torture),
 	KTEST_CASE(test_wakeup_storm),

@@ -140,6 +140,7 @@ static const char *test_fairness(void)
 static void snapshot(uint64_t *frames, struct kmalloc_stats *st)
 {
 	kstack_drain_cache();
+	user_drain_shared();
 	*frames = pmm_free_count();
 	kmalloc_stats(st);
 }
@@ -165,6 +166,50 @@ static const char *test_spawn_churn(void)
 		cycles, frames0, frames1, st0.allocations, st1.allocations);
 	if (frames1 != frames0 || st1.allocations != st0.allocations)
 		return "memory not back to its baseline";
+	return NULL;
+}
+
+/*
+ * Two processes of one program map the same text frames; they outlive
+ * neither the processes nor the cache, and the frames come back.
+ */
+#define TEXT_VA         0x400000ul      /* user/user.ld: text first */
+
+static const char *test_shared_text(void)
+{
+	char *argv[] = { "sleeper", "300" };
+	struct kmalloc_stats st0, st1;
+	uint64_t frames0, frames1, pa[2] = { 0, 0 };
+	int pid[2], status;
+	uint32_t segs;
+	bool mapped = true;
+	char *warm[] = { "sleeper", "0" };
+
+	run(2, warm, NULL);     /* the heap's slabs for the cache's frame lists exist now */
+	snapshot(&frames0, &st0);
+	for (int i = 0; i < 2; i++)
+		pid[i] = proc_spawn("sleeper", 2, argv, proc_kernel_parent());
+	if (pid[0] < 0 || pid[1] < 0)
+		return ktest_fail("spawn: %d %d", pid[0], pid[1]);
+	for (int i = 0; i < 2; i++)
+		mapped &= proc_translate(pid[i], TEXT_VA, &pa[i]);
+	for (int i = 0; i < 2; i++)
+		if (proc_wait(proc_kernel_parent(), pid[i], &status, NULL) != pid[i] || status)
+			return ktest_fail("sleeper %d: status 0x%x", pid[i], status);
+	segs = user_shared_segments();
+	snapshot(&frames1, &st1);
+	kprintf("# user: text of two sleepers at 0x%lx and 0x%lx, %u shared segments cached\n",
+		pa[0], pa[1], segs);
+	if (!mapped)
+		return ktest_fail("text not mapped while the processes lived");
+	if (pa[0] != pa[1])
+		return ktest_fail("two processes of one program have their own text frames");
+	if (!segs || user_shared_segments())
+		return ktest_fail("%u shared segments cached, %u after draining", segs,
+				  user_shared_segments());
+	if (frames1 != frames0 || st1.allocations != st0.allocations)
+		return ktest_fail("frames %lu -> %lu, heap objects %lu -> %lu", frames0, frames1,
+				  st0.allocations, st1.allocations);
 	return NULL;
 }
 
@@ -229,6 +274,7 @@ KTEST_SUITE(user,
 	KTEST_CASE(test_every_cpu_runs_ring3),
 	KTEST_CASE(test_fairness),
 	KTEST_CASE(test_spawn_churn),
+	KTEST_CASE(test_shared_text),
 	KTEST_CASE(test_fork_storm));
 
 /*
