@@ -6,7 +6,7 @@
  * take strict turns when they yield; fibers made by one fiber spread to
  * every worker by stealing; a fiber parked on a fiber mutex leaves its
  * worker free for the next fiber; each fiber keeps its own MXCSR and x87
- * control word. KTAP; the exit status is the number of failures.
+ * control word; idle workers sleep instead of spinning. KTAP; the exit status is the number of failures.
  */
 #include <stdio.h>
 #include <kestrel.h>
@@ -14,7 +14,7 @@
 #include <kestrel/sync.h>
 #include <ktap.h>
 
-#define CASES                   7
+#define CASES                   8
 #define COUNT_FIBERS            2000
 #define COUNT_ROUNDS            20      /* locked increments per fiber */
 #define YIELD_IN_LOCK_EVERY     4       /* rounds: yield while holding the mutex */
@@ -29,6 +29,9 @@
 #define FPUCW_DEFAULT           0x037F
 #define FPUCW_ROUND_ZERO        0x0F7F  /* RC = 11b, bits 10-11 */
 #define FPU_YIELDS              50
+#define IDLE_SETTLE_MS          200     /* workers finish their steal attempts */
+#define IDLE_MS                 1000
+#define IDLE_TICKS_MAX          10      /* of about 4 x IDLE_MS of ticks if they spun */
 
 /* ---------------------------------------------------------------- counter */
 
@@ -303,6 +306,38 @@ static void case_fpu_control(void)
 		    "%d fibers, %u saw control words that were not theirs", created, fpu_bad);
 }
 
+/* ---------------------------------------------------------------- idle */
+
+/* Timer ticks this process's threads have run, from ps(). */
+static uint64_t my_ticks(void)
+{
+	static struct kestrel_proc_info info[64];
+	long n = ps(info, sizeof info / sizeof info[0]), pid = getpid();
+
+	for (long i = 0; i < n; i++)
+		if (info[i].pid == pid)
+			return info[i].cpu_ticks;
+	return 0;
+}
+
+/* With nothing to run, the workers must sleep on their futex words, not spin. */
+static void case_idle(int nworkers)
+{
+	struct fiber_stats st;
+	uint64_t t0, t1, sleeps = 0;
+
+	sleep_ms(IDLE_SETTLE_MS);
+	t0 = my_ticks();
+	sleep_ms(IDLE_MS);
+	t1 = my_ticks();
+	fiber_stats(&st);
+	for (int w = 0; w < nworkers; w++)
+		sleeps += st.sleeps[w];
+	ktap_result(t1 - t0 <= IDLE_TICKS_MAX && sleeps > 0, "idle-workers-sleep",
+		    "%d idle workers ran %lu ticks in %d ms (at most %d), %lu idle sleeps", nworkers,
+		    t1 - t0, IDLE_MS, IDLE_TICKS_MAX, sleeps);
+}
+
 int main(void)
 {
 	struct kestrel_sysinfo si;
@@ -321,5 +356,6 @@ int main(void)
 	case_stealing((int)n);
 	case_parking((int)n);
 	case_fpu_control();
+	case_idle((int)n);
 	return ktap_end();
 }
