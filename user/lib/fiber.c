@@ -192,6 +192,12 @@ static void fiber_put(struct fiber *f, struct worker *w)
 
 /* ------------------------------------------------------------ workers */
 
+/* A counter only its worker writes, others read (fiber_stats): no locked add needed. */
+static void stat_inc(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
 static void wake_worker(struct worker *w)
 {
 	__atomic_fetch_add(&w->idle_seq, 1, __ATOMIC_SEQ_CST);
@@ -287,7 +293,7 @@ static struct fiber *steal(struct worker *w)
 		}
 		mutex_unlock(&v->lock);
 		if (f) {
-			w->steals++;
+			stat_inc(&w->steals);
 			return f;
 		}
 	}
@@ -312,7 +318,7 @@ static void worker_idle(struct worker *w)
 	__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
 	uint32_t seq = __atomic_load_n(&w->idle_seq, __ATOMIC_SEQ_CST);
 	if (!work_visible(w)) {
-		w->sleeps++;
+		stat_inc(&w->sleeps);
 		futex_wait(&w->idle_seq, seq, 0);
 	}
 	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
@@ -330,7 +336,7 @@ static void run(struct worker *w, struct fiber *f)
 {
 	w->current = f;
 	f->worker = w->index;
-	w->runs++;
+	stat_inc(&w->runs);
 	fiber_switch(&w->sched_rsp, f->rsp);
 	w->current = NULL;
 	switch (w->post) {
