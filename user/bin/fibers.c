@@ -2,7 +2,8 @@
  * fibers: the M:N fiber library (kestrel/fiber.h) on every CPU, with the
  * kernel preempting the workers. Thousands of fibers add to a counter under
  * a fiber mutex (yielding inside it, so waiters park) and the total must be
- * exact; every join returns its fiber's value; pinned fibers on one worker
+ * exact; every join (from a thread or from a fiber) waits for its fiber
+ * and returns its value; pinned fibers on one worker
  * take strict turns when they yield; fibers made by one fiber spread to
  * every worker by stealing; a fiber parked on a fiber mutex leaves its
  * worker free for the next fiber; each fiber keeps its own MXCSR and x87
@@ -14,7 +15,7 @@
 #include <kestrel/sync.h>
 #include <ktap.h>
 
-#define CASES                   8
+#define CASES                   9
 #define COUNT_FIBERS            2000
 #define COUNT_ROUNDS            20      /* locked increments per fiber */
 #define YIELD_IN_LOCK_EVERY     4       /* rounds: yield while holding the mutex */
@@ -128,17 +129,23 @@ static void case_fairness(void)
 /* ---------------------------------------------------------------- stealing */
 
 static uint32_t seen_mask;              /* bit w: a child ran on worker w */
+static uint32_t kid_finished[STEAL_CHILDREN];   /* set by each child just before it returns */
+static uint32_t bad_fiber_joins;        /* joins from a fiber that returned early or wrong */
 static uint32_t all_mask;
 static uint64_t steal_deadline;
 
 static uint64_t steal_child(void *arg)
 {
-	(void)arg;
+	uintptr_t i = (uintptr_t)arg;
+
 	for (;;) {
 		__atomic_fetch_or(&seen_mask, 1u << fiber_worker(), __ATOMIC_RELAXED);
 		if ((__atomic_load_n(&seen_mask, __ATOMIC_RELAXED) & all_mask) == all_mask ||
-		    clock_ns() > steal_deadline)
-			return 0;
+		    clock_ns() > steal_deadline) {
+			fiber_yield();          /* the parent may be joining right now */
+			__atomic_store_n(&kid_finished[i], 1, __ATOMIC_RELEASE);
+			return JOIN_MAGIC + i;
+		}
 		for (volatile int i = 0; i < STEAL_WORK; i++)
 			;
 		fiber_yield();
@@ -152,13 +159,16 @@ static uint64_t steal_parent(void *arg)
 	uint64_t made = 0;
 
 	for (int i = 0; i < STEAL_CHILDREN; i++)
-		if (fiber_create(&kids[i], steal_child, NULL) == 0)
+		if (fiber_create(&kids[i], steal_child, (void *)(uintptr_t)i) == 0)
 			made++;
 		else
 			kids[i] = NULL;
-	for (int i = 0; i < STEAL_CHILDREN; i++)
-		if (kids[i])
-			fiber_join(kids[i], NULL);
+	for (int i = 0; i < STEAL_CHILDREN; i++) {
+		uint64_t v = 0;
+		if (kids[i] && (fiber_join(kids[i], &v) < 0 || v != JOIN_MAGIC + (uint64_t)i ||
+				!__atomic_load_n(&kid_finished[i], __ATOMIC_ACQUIRE)))
+			bad_fiber_joins++;
+	}
 	return made;
 }
 
@@ -169,10 +179,6 @@ static void case_stealing(int nworkers)
 	uint64_t made = 0, steals = 0;
 	fiber_t *parent;
 
-	if (nworkers < 2) {
-		ktap_skip("stealing-reaches-every-worker", "one worker");
-		return;
-	}
 	all_mask = (1u << nworkers) - 1;
 	steal_deadline = clock_ns() + BOUND_NS;
 	fiber_stats(&before);
@@ -184,10 +190,16 @@ static void case_stealing(int nworkers)
 		printf("# worker %d: %lu fiber runs, %lu steals, %lu idle sleeps\n", w,
 		       after.runs[w], after.steals[w], after.sleeps[w]);
 	}
-	ktap_result(made == STEAL_CHILDREN && seen_mask == all_mask && steals > 0,
-		    "stealing-reaches-every-worker",
-		    "%lu children, ran on workers 0x%x of 0x%x, %lu steals", made, seen_mask,
-		    all_mask, steals);
+	ktap_result(made == STEAL_CHILDREN && bad_fiber_joins == 0, "join-from-fiber",
+		    "%lu children, %u joins returned before the child ended or with a wrong value",
+		    made, bad_fiber_joins);
+	if (nworkers < 2)
+		ktap_skip("stealing-reaches-every-worker", "one worker");
+	else
+		ktap_result(made == STEAL_CHILDREN && seen_mask == all_mask && steals > 0,
+			    "stealing-reaches-every-worker",
+			    "%lu children, ran on workers 0x%x of 0x%x, %lu steals", made,
+			    seen_mask, all_mask, steals);
 }
 
 /* ---------------------------------------------------------------- parking */
