@@ -2,11 +2,12 @@
  * fibers: the M:N fiber library (kestrel/fiber.h) on every CPU, with the
  * kernel preempting the workers. Thousands of fibers add to a counter under
  * a fiber mutex (yielding inside it, so waiters park) and the total must be
- * exact; every join returns its fiber's value; pinned fibers on one worker
+ * exact; every join (from a thread or from a fiber) waits for its fiber
+ * and returns its value; pinned fibers on one worker
  * take strict turns when they yield; fibers made by one fiber spread to
  * every worker by stealing; a fiber parked on a fiber mutex leaves its
  * worker free for the next fiber; each fiber keeps its own MXCSR and x87
- * control word. KTAP; the exit status is the number of failures.
+ * control word; idle workers sleep instead of spinning. KTAP; the exit status is the number of failures.
  */
 #include <stdio.h>
 #include <kestrel.h>
@@ -14,7 +15,7 @@
 #include <kestrel/sync.h>
 #include <ktap.h>
 
-#define CASES                   7
+#define CASES                   9
 #define COUNT_FIBERS            2000
 #define COUNT_ROUNDS            20      /* locked increments per fiber */
 #define YIELD_IN_LOCK_EVERY     4       /* rounds: yield while holding the mutex */
@@ -29,6 +30,9 @@
 #define FPUCW_DEFAULT           0x037F
 #define FPUCW_ROUND_ZERO        0x0F7F  /* RC = 11b, bits 10-11 */
 #define FPU_YIELDS              50
+#define IDLE_SETTLE_MS          200     /* workers finish their steal attempts */
+#define IDLE_MS                 1000
+#define IDLE_TICKS_MAX          10      /* of about 4 x IDLE_MS of ticks if they spun */
 
 /* ---------------------------------------------------------------- counter */
 
@@ -125,17 +129,23 @@ static void case_fairness(void)
 /* ---------------------------------------------------------------- stealing */
 
 static uint32_t seen_mask;              /* bit w: a child ran on worker w */
+static uint32_t kid_finished[STEAL_CHILDREN];   /* set by each child just before it returns */
+static uint32_t bad_fiber_joins;        /* joins from a fiber that returned early or wrong */
 static uint32_t all_mask;
 static uint64_t steal_deadline;
 
 static uint64_t steal_child(void *arg)
 {
-	(void)arg;
+	uintptr_t i = (uintptr_t)arg;
+
 	for (;;) {
 		__atomic_fetch_or(&seen_mask, 1u << fiber_worker(), __ATOMIC_RELAXED);
 		if ((__atomic_load_n(&seen_mask, __ATOMIC_RELAXED) & all_mask) == all_mask ||
-		    clock_ns() > steal_deadline)
-			return 0;
+		    clock_ns() > steal_deadline) {
+			fiber_yield();          /* the parent may be joining right now */
+			__atomic_store_n(&kid_finished[i], 1, __ATOMIC_RELEASE);
+			return JOIN_MAGIC + i;
+		}
 		for (volatile int i = 0; i < STEAL_WORK; i++)
 			;
 		fiber_yield();
@@ -149,13 +159,16 @@ static uint64_t steal_parent(void *arg)
 	uint64_t made = 0;
 
 	for (int i = 0; i < STEAL_CHILDREN; i++)
-		if (fiber_create(&kids[i], steal_child, NULL) == 0)
+		if (fiber_create(&kids[i], steal_child, (void *)(uintptr_t)i) == 0)
 			made++;
 		else
 			kids[i] = NULL;
-	for (int i = 0; i < STEAL_CHILDREN; i++)
-		if (kids[i])
-			fiber_join(kids[i], NULL);
+	for (int i = 0; i < STEAL_CHILDREN; i++) {
+		uint64_t v = 0;
+		if (kids[i] && (fiber_join(kids[i], &v) < 0 || v != JOIN_MAGIC + (uint64_t)i ||
+				!__atomic_load_n(&kid_finished[i], __ATOMIC_ACQUIRE)))
+			bad_fiber_joins++;
+	}
 	return made;
 }
 
@@ -166,10 +179,6 @@ static void case_stealing(int nworkers)
 	uint64_t made = 0, steals = 0;
 	fiber_t *parent;
 
-	if (nworkers < 2) {
-		ktap_skip("stealing-reaches-every-worker", "one worker");
-		return;
-	}
 	all_mask = (1u << nworkers) - 1;
 	steal_deadline = clock_ns() + BOUND_NS;
 	fiber_stats(&before);
@@ -181,10 +190,16 @@ static void case_stealing(int nworkers)
 		printf("# worker %d: %lu fiber runs, %lu steals, %lu idle sleeps\n", w,
 		       after.runs[w], after.steals[w], after.sleeps[w]);
 	}
-	ktap_result(made == STEAL_CHILDREN && seen_mask == all_mask && steals > 0,
-		    "stealing-reaches-every-worker",
-		    "%lu children, ran on workers 0x%x of 0x%x, %lu steals", made, seen_mask,
-		    all_mask, steals);
+	ktap_result(made == STEAL_CHILDREN && bad_fiber_joins == 0, "join-from-fiber",
+		    "%lu children, %u joins returned before the child ended or with a wrong value",
+		    made, bad_fiber_joins);
+	if (nworkers < 2)
+		ktap_skip("stealing-reaches-every-worker", "one worker");
+	else
+		ktap_result(made == STEAL_CHILDREN && seen_mask == all_mask && steals > 0,
+			    "stealing-reaches-every-worker",
+			    "%lu children, ran on workers 0x%x of 0x%x, %lu steals", made,
+			    seen_mask, all_mask, steals);
 }
 
 /* ---------------------------------------------------------------- parking */
@@ -303,6 +318,38 @@ static void case_fpu_control(void)
 		    "%d fibers, %u saw control words that were not theirs", created, fpu_bad);
 }
 
+/* ---------------------------------------------------------------- idle */
+
+/* Timer ticks this process's threads have run, from ps(). */
+static uint64_t my_ticks(void)
+{
+	static struct kestrel_proc_info info[64];
+	long n = ps(info, sizeof info / sizeof info[0]), pid = getpid();
+
+	for (long i = 0; i < n; i++)
+		if (info[i].pid == pid)
+			return info[i].cpu_ticks;
+	return 0;
+}
+
+/* With nothing to run, the workers must sleep on their futex words, not spin. */
+static void case_idle(int nworkers)
+{
+	struct fiber_stats st;
+	uint64_t t0, t1, sleeps = 0;
+
+	sleep_ms(IDLE_SETTLE_MS);
+	t0 = my_ticks();
+	sleep_ms(IDLE_MS);
+	t1 = my_ticks();
+	fiber_stats(&st);
+	for (int w = 0; w < nworkers; w++)
+		sleeps += st.sleeps[w];
+	ktap_result(t1 - t0 <= IDLE_TICKS_MAX && sleeps > 0, "idle-workers-sleep",
+		    "%d idle workers ran %lu ticks in %d ms (at most %d), %lu idle sleeps", nworkers,
+		    t1 - t0, IDLE_MS, IDLE_TICKS_MAX, sleeps);
+}
+
 int main(void)
 {
 	struct kestrel_sysinfo si;
@@ -321,5 +368,6 @@ int main(void)
 	case_stealing((int)n);
 	case_parking((int)n);
 	case_fpu_control();
+	case_idle((int)n);
 	return ktap_end();
 }

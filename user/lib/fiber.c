@@ -28,6 +28,9 @@
  * queues before it reads `sleeping`, both sequentially consistent, so one
  * of them sees the other and no work is left with every worker asleep.
  *
+ * Joining. The exit and the joiner meet in one word of the fiber
+ * (finish_exit(), park_joiner()): no wait bucket, two atomic operations.
+ *
  * Waiting. fiber_futex_wait queues the fiber on a bucket of its own
  * (hashed by the word's address) after checking the word under the bucket
  * lock, and parks; fiber_futex_wake takes fibers off and makes them ready.
@@ -59,7 +62,12 @@
 _Static_assert(1ul << (64 - HASH_SHIFT) == BUCKETS, "HASH_SHIFT");
 _Static_assert(FIBER_STACK_SIZE % KESTREL_PAGE_SIZE == 0, "slots are whole pages");
 
-enum post { POST_NONE, POST_YIELD, POST_PARK, POST_EXIT };
+enum post { POST_NONE, POST_YIELD, POST_PARK, POST_JOIN, POST_EXIT };
+
+/* struct fiber.joiner: one of these, or the parked fiber that joins it. */
+#define JOINER_NONE     0       /* nobody waits yet */
+#define JOINER_THREAD   1       /* an ordinary thread sleeps in SYS_futex on `done` */
+#define JOINER_DONE     2       /* the fiber has finished: later joiners do not wait */
 
 struct fiber {
 	uint64_t rsp;                   /* saved by fiber_switch while switched out */
@@ -70,6 +78,7 @@ struct fiber {
 	uint32_t *wait_word;            /* parked on this word (bucket lock) */
 	uint32_t done;                  /* atomic: 1 once off its stack for good */
 	uint32_t refs;                  /* atomic: the fiber's own, its joiner's */
+	uintptr_t joiner;               /* atomic: JOINER_* or the joining fiber */
 	int pinned;                     /* a worker, or NOT_PINNED */
 	int worker;                     /* running or last ran there */
 } __attribute__((aligned(CACHE_LINE)));
@@ -192,6 +201,12 @@ static void fiber_put(struct fiber *f, struct worker *w)
 
 /* ------------------------------------------------------------ workers */
 
+/* A counter only its worker writes, others read (fiber_stats): no locked add needed. */
+static void stat_inc(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
 static void wake_worker(struct worker *w)
 {
 	__atomic_fetch_add(&w->idle_seq, 1, __ATOMIC_SEQ_CST);
@@ -287,7 +302,7 @@ static struct fiber *steal(struct worker *w)
 		}
 		mutex_unlock(&v->lock);
 		if (f) {
-			w->steals++;
+			stat_inc(&w->steals);
 			return f;
 		}
 	}
@@ -312,17 +327,37 @@ static void worker_idle(struct worker *w)
 	__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
 	uint32_t seq = __atomic_load_n(&w->idle_seq, __ATOMIC_SEQ_CST);
 	if (!work_visible(w)) {
-		w->sleeps++;
+		stat_inc(&w->sleeps);
 		futex_wait(&w->idle_seq, seq, 0);
 	}
 	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * The joiner and the exit meet in f->joiner: the joiner swaps in itself
+ * (or JOINER_THREAD) where JOINER_NONE was, the exit swaps in JOINER_DONE
+ * after setting `done` and wakes whatever it found. Whoever comes second
+ * sees the other, so the joiner is woken exactly once.
+ */
 static void finish_exit(struct worker *w, struct fiber *f)
 {
 	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
-	fwake(&f->done, FUTEX_WAKE_ALL, w);
+	uintptr_t j = __atomic_exchange_n(&f->joiner, JOINER_DONE, __ATOMIC_ACQ_REL);
+	if (j == JOINER_THREAD)
+		futex_wake(&f->done, FUTEX_WAKE_ALL);
+	else if (j != JOINER_NONE)
+		make_ready((struct fiber *)j, w);
 	fiber_put(f, w);
+}
+
+/* After a fiber f switched out to join `child`: park it there, unless child has finished. */
+static void park_joiner(struct worker *w, struct fiber *f, struct fiber *child)
+{
+	uintptr_t none = JOINER_NONE;
+
+	if (!__atomic_compare_exchange_n(&child->joiner, &none, (uintptr_t)f, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		make_ready(f, w);
 }
 
 /* Runs f until it switches back, then does what it asked for. */
@@ -330,7 +365,7 @@ static void run(struct worker *w, struct fiber *f)
 {
 	w->current = f;
 	f->worker = w->index;
-	w->runs++;
+	stat_inc(&w->runs);
 	fiber_switch(&w->sched_rsp, f->rsp);
 	w->current = NULL;
 	switch (w->post) {
@@ -339,6 +374,9 @@ static void run(struct worker *w, struct fiber *f)
 		break;
 	case POST_PARK:
 		mutex_unlock(w->post_arg);
+		break;
+	case POST_JOIN:
+		park_joiner(w, f, w->post_arg);
 		break;
 	case POST_EXIT:
 		finish_exit(w, f);
@@ -482,8 +520,16 @@ long fiber_join(fiber_t *f, uint64_t *value)
 
 	if (f == self)
 		return -EINVAL;
-	while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE))
-		fiber_futex_wait(&f->done, 0);
+	if (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE)) {
+		uintptr_t none = JOINER_NONE;
+		if (self)
+			to_worker(self, POST_JOIN, f);  /* resumed once f is done */
+		else if (__atomic_compare_exchange_n(&f->joiner, &none, JOINER_THREAD, false,
+						     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE))
+				futex_wait(&f->done, 0, 0);
+	}
+	/* Either way f is done: JOINER_DONE is stored after `done`. */
 	if (value)
 		*value = f->result;
 	/* self->worker is read after the wait: a parked fiber may resume elsewhere. */

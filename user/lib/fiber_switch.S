@@ -3,7 +3,8 @@
  * pushes what the SysV AMD64 ABI makes callee-saved -- rbx, rbp, r12-r15,
  * MXCSR's control bits and the x87 control word (ABI 3.2.1, 3.2.3) -- in
  * the frame of fiber_switch.h, stores rsp at *save, loads next and pops
- * the frame found there. Everything else is caller-saved, so the C caller
+ * the frame found there (loading MXCSR and the control word only when
+ * they differ from the ones being left). Everything else is caller-saved, so the C caller
  * has already spilled what it needs. rdi = save, rsi = next.
  */
 #include <arch/asm.h>
@@ -20,11 +21,18 @@ BEGIN_FUNC(fiber_switch)
 	subq	$(FRAME_R15 - FRAME_MXCSR), %rsp
 	stmxcsr	FRAME_MXCSR(%rsp)
 	fnstcw	FRAME_FPUCW(%rsp)
+	movl	FRAME_MXCSR(%rsp), %eax	/* rax, rcx: caller-saved scratch */
+	movzwl	FRAME_FPUCW(%rsp), %ecx
 	movq	%rsp, (%rdi)
 	movq	%rsi, %rsp
+	/* Loading a control register is slow; fibers rarely change them. */
+	cmpl	FRAME_MXCSR(%rsp), %eax
+	je	1f
 	ldmxcsr	FRAME_MXCSR(%rsp)
+1:	cmpw	FRAME_FPUCW(%rsp), %cx
+	je	2f
 	fldcw	FRAME_FPUCW(%rsp)
-	addq	$(FRAME_R15 - FRAME_MXCSR), %rsp
+2:	addq	$(FRAME_R15 - FRAME_MXCSR), %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13
