@@ -206,6 +206,10 @@ def fault_injection_specs():
                    words="fault_slow_ap_ms=3000 ap_timeout_us=200000",
                    require=(r"^smp: CPU with APIC id 1 did not start; skipped",
                             r"^smp: CPU with APIC id 2 did not start; skipped")),
+        # The APs one at a time (smp_serial, also taken when CPUID and the
+        # LAPIC disagree on the APIC id); the other rows start them in parallel.
+        suite_spec("smp", "img", "pc", 4, words="smp_serial", tag="-serial",
+                   require=(r"^smp: starting 3 APs one at a time, INIT wait \d+ us",)),
         # Every 37th frame allocation fails while programs run: ENOMEM, no
         # panic, every frame and heap object back afterwards.
         suite_spec("frame_faults", "img", "pc", 4, require=(r"^# frame_faults: every 37: ",)),
@@ -261,7 +265,8 @@ def matrix():
     # without the 10 ms INIT wait such CPUs do not need (docs/cpus.md).
     # TCG lacks some of their features; QEMU warns and goes on.
     specs += [suite_spec("smp", "img", m, 4, extra=("-cpu", model), tag=f"-{model.lower()}",
-                         accel="tcg", require=(rf"^cpu: {vendor}",))
+                         accel="tcg", require=(rf"^cpu: {vendor}",
+                                               r"^smp: starting 3 APs in parallel, INIT wait 0 us"))
               for model, m, vendor in (("Skylake-Server", "q35", "GenuineIntel"),
                                        ("EPYC", "pc", "AuthenticAMD"))]
     # Memory sizes: every frame allocated, checked and freed (issue: memory).

@@ -1,0 +1,20 @@
+/* AP start-up and interrupt routing decisions (include/arch/apic_calc.h). */
+#include <arch/apic_calc.h>
+#include <kernel/string.h>
+
+#define INTEL_FAMILY_P6         6       /* every Intel core since the Pentium Pro */
+#define AMD_FAMILY_K8           0xF     /* Athlon 64 / Opteron and later */
+#define HYGON_FAMILY_DHYANA     0x18
+
+uint32_t apic_init_delay_us(const char *vendor, unsigned int family, bool hypervisor)
+{
+	if (hypervisor)
+		return 0;
+	if (strcmp(vendor, "GenuineIntel") == 0 && family == INTEL_FAMILY_P6)
+		return 0;
+	if (strcmp(vendor, "AuthenticAMD") == 0 && family >= AMD_FAMILY_K8)
+		return 0;
+	if (strcmp(vendor, "HygonGenuine") == 0 && family >= HYGON_FAMILY_DHYANA)
+		return 0;
+	return APIC_INIT_DELAY_LEGACY_US;
+}
