@@ -171,7 +171,7 @@ uint64_t lapic_timer_calibrate(const char **how)
 	}
 	timer_hz = lapic_timer_measure();
 	if (!timer_hz)
-		panic("lapic: the timer could not be measured against the %s", time_source_name());
+		panic("lapic: the timer could not be measured against the TSC");
 	if (crystal) {
 		/*
 		 * The timer counts the core crystal on CPUs with leaf 0x15 (SDM
@@ -189,7 +189,7 @@ uint64_t lapic_timer_calibrate(const char **how)
 		kprintf("lapic: CPUID 0x15 crystal %lu Hz gives %lu Hz, measured %lu Hz; "
 			"using the measurement\n", crystal, stated, timer_hz);
 	}
-	ksnprintf(timer_how, sizeof(timer_how), "periodic, calibrated against the %s",
+	ksnprintf(timer_how, sizeof(timer_how), "periodic, against the TSC from the %s",
 		  time_source_name());
 	return timer_hz;
 }
