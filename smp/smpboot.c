@@ -118,7 +118,8 @@ static struct cpu *cpu_assign(struct ap_boot *b)
  * Fault injection (kernel words, each with a boot test in test_boot.py):
  * fault_phantom_apic=<id> adds a CPU that does not exist, so its SIPI goes
  * unanswered; fault_slow_ap_ms=<ms> makes every AP wait that long before
- * it reports online, as a slow or descheduled vCPU would.
+ * it reports in, as a slow or descheduled vCPU would; fault_no_low_page
+ * leaves the trampoline without a page below 1 MiB.
  */
 static uint64_t slow_ap_ms;
 
@@ -267,7 +268,9 @@ static void smp_start_wave(struct ap_boot *blocks, uint32_t n)
 /* The trampoline page and its page tables; false (said why) when there are none. */
 static bool trampoline_setup(void)
 {
-	tramp_pa = pmm_trampoline_page();
+	/* fault_no_low_page: as on a machine whose first MiB is all taken. */
+	tramp_pa = cmdline_has(boot_info()->cmdline, "fault_no_low_page") ? 0 :
+		   pmm_trampoline_page();
 	if (!tramp_pa) {
 		kprintf("smp: no usable page below 1 MiB for the AP trampoline; running on the "
 			"boot CPU only\n");

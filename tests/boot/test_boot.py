@@ -210,6 +210,11 @@ def fault_injection_specs():
         # LAPIC disagree on the APIC id); the other rows start them in parallel.
         suite_spec("smp", "img", "pc", 4, words="smp_serial", tag="-serial",
                    require=(r"^smp: starting 3 APs one at a time, INIT wait \d+ us",)),
+        # No page below 1 MiB for the trampoline: the boot CPU runs alone, no panic.
+        suite_spec("smp", "img", "pc", 1, extra=("-smp", "4"), tag="-nolowpage",
+                   words="fault_no_low_page",
+                   require=(r"^smp: no usable page below 1 MiB for the AP trampoline; "
+                            r"running on the boot CPU only",)),
         # Every 37th frame allocation fails while programs run: ENOMEM, no
         # panic, every frame and heap object back afterwards.
         suite_spec("frame_faults", "img", "pc", 4, require=(r"^# frame_faults: every 37: ",)),
