@@ -358,7 +358,7 @@ static void smp_start_aps(void)
 	if (!n)
 		return;
 	apic_id_source();
-	kprintf("smp: starting %u APs %s, INIT wait %u us\n", n,
+	kprintf("smp: starting %u AP%s %s, INIT wait %u us\n", n, n == 1 ? "" : "s",
 		start_serial ? "one at a time" : "in parallel", init_delay_us);
 	if (start_serial) {
 		tramp_params->flags |= TP_FLAG_ANY;

@@ -2,12 +2,15 @@
  * I/O APIC (Intel 82093AA datasheet): every pin masked at start-up, then
  * the ISA IRQs we use routed to the boot CPU, with the MADT/MP interrupt
  * source overrides applied (on QEMU the PIT's IRQ 0 arrives on GSI 2).
+ * Without one, the 8259s through LINT0 instead (arch/x86_64/pic.c).
  */
 #include <stdint.h>
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
 #include <arch/platform.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
+#include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/vmm.h>
@@ -102,10 +105,16 @@ static int route(uint8_t irq, uint8_t vector, uint32_t dest, bool masked)
 void ioapic_mask_isa(uint8_t irq, int masked)
 {
 	uint16_t flags;
-	uint32_t gsi = isa_to_gsi(irq, &flags);
-	struct ioapic *io = ioapic_for_gsi(gsi);
+	uint32_t gsi;
+	struct ioapic *io;
 	uint64_t f;
 
+	if (pic_legacy()) {
+		pic_mask_irq(irq, masked);
+		return;
+	}
+	gsi = isa_to_gsi(irq, &flags);
+	io = ioapic_for_gsi(gsi);
 	if (!io)
 		return;
 	f = spin_lock_irqsave(&ioapic_lock);
@@ -135,6 +144,17 @@ void ioapic_init(const struct platform_info *pi, uint32_t bsp_apic_id)
 		kprintf("ioapic: id %u at 0x%x, GSIs %u-%u\n", pi->ioapics[i].id, pi->ioapics[i].addr,
 			io->gsi_base, io->gsi_base + io->pins - 1);
 		nioapic++;
+	}
+	/*
+	 * No I/O APIC (or `noioapic`): the 8259s in virtual-wire mode on the
+	 * boot CPU's LINT0, as Linux does without one; the I/O APICs found
+	 * keep every pin masked.
+	 */
+	if (!nioapic || cmdline_has(boot_info()->cmdline, "noioapic")) {
+		pic_legacy_init();
+		kprintf("ioapic: %s; ISA IRQs through the 8259s on LINT0 (ExtINT) of the boot "
+			"CPU\n", nioapic ? "noioapic given" : "no usable I/O APIC");
+		return;
 	}
 	/* Routed, but masked until a driver asks (ioapic_mask_isa). */
 	for (unsigned int i = 0; i < sizeof(isa_irqs); i++) {

@@ -105,6 +105,12 @@ void lapic_init(void)
 	lapic_eoi();
 }
 
+void lapic_lint0_extint(void)
+{
+	/* Virtual wire (MP spec 3.6.2.2): the 8259's INTR on this CPU's LINT0. */
+	lapic_write(LAPIC_LVT_LINT0, LAPIC_LVT_EXTINT);
+}
+
 static void lapic_wait_icr(void)
 {
 	if (x2apic)

@@ -256,6 +256,11 @@ def matrix():
     specs += [suite_spec("smp", "img", "pc", n) for n in (1, 2, 3, 8, 16)]
     specs += [suite_spec("smp", "img", "pc", 4, extra=("-no-acpi", "-smp", "4,sockets=4"),
                          tag="-noacpi"),
+              # No I/O APIC (forced: QEMU always has one): the 8259s on LINT0;
+              # every CPU must still tick (test=smp), COM1 input is test_shell.py's.
+              suite_spec("smp", "img", "pc", 4, words="noioapic", tag="-noioapic",
+                         require=(r"^ioapic: noioapic given; ISA IRQs through the 8259s on "
+                                  r"LINT0 \(ExtINT\) of the boot CPU",)),
               suite_spec("smp", "img", "q35", 4, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic"),
               suite_spec("smp", "iso", "pc", 2, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic")]
     # A modern CPU under TCG whatever ACCEL says: -cpu max has SMEP, SMAP,
