@@ -405,6 +405,15 @@ void smp_init(void)
 		init_delay_us = (uint32_t)delay;
 	if (platform.ncpu > 1 && trampoline_setup())
 		smp_start_aps();
+	if (ioapic_other_dest() >= 0) {
+		bool up = false;
+
+		for (uint32_t i = 0; i < ncpus; i++)
+			up |= cpus[i].online && cpus[i].apic_id == (uint64_t)ioapic_other_dest();
+		if (!up)
+			kprintf("ioapic: the CPU with APIC id %ld, which takes device interrupts, is "
+				"not online: they are lost\n", ioapic_other_dest());
+	}
 	kprintf("smp: %u CPUs online\n", ncpus_online);
 	watchdog_init();
 	irq_enable();

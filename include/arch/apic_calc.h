@@ -22,4 +22,24 @@
  */
 uint32_t apic_init_delay_us(const char *vendor, unsigned int family, bool hypervisor);
 
+struct platform_info;
+
+/*
+ * The I/O APIC's destination field is 8 bits (82093AA datasheet, 3.2.4;
+ * physical mode), and 0xFF means every CPU, so a CPU with an x2APIC id
+ * above 254 cannot be named without interrupt remapping (VT-d / AMD-Vi),
+ * which Kestrel does not program.
+ */
+#define IOAPIC_DEST_MAX         0xFE
+
+enum irq_dest_choice {
+	IRQ_DEST_BSP,           /* the boot CPU's id fits */
+	IRQ_DEST_OTHER,         /* it does not: *dest is the first enabled CPU whose id fits */
+	IRQ_DEST_NONE,          /* no CPU's id fits: device interrupts cannot be delivered */
+};
+
+/* Where device interrupts go, without interrupt remapping. */
+enum irq_dest_choice apic_irq_dest(const struct platform_info *pi, uint32_t bsp_apic_id,
+				   uint32_t *dest);
+
 #endif

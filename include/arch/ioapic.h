@@ -15,6 +15,8 @@ struct platform_info;
 /* Maps every IOAPIC, masks all pins, and routes the ISA IRQs we use. */
 void ioapic_init(const struct platform_info *pi, uint32_t bsp_apic_id);
 void ioapic_mask_isa(uint8_t irq, int masked);
+/* The APIC id of the AP chosen for device interrupts (boot CPU's id above 254), or -1. */
+int64_t ioapic_other_dest(void);
 
 /* Remap the 8259s away from the exception vectors, then mask them. */
 void pic_disable(void);
