@@ -16,18 +16,25 @@
 #include <kernel/kernel.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
-#include <kernel/sort.h>
 #include <kernel/time.h>
 
-#define CALIBRATE_MS            10      /* one round */
-#define CALIBRATE_ROUNDS        5       /* median: a round the host disturbs does not count */
+/*
+ * One window, not a median of several: both ends are bracketed by the
+ * tightest of SAMPLE_TRIES counter reads, so a host stall inside a bracket
+ * does not count, and a stall in between does not matter (the reference
+ * and the counter both run on). The TSC window is against the chosen
+ * reference; the LAPIC timer's, later, against the TSC, which is exact
+ * and cheap to read, so a shorter window gives the same precision.
+ */
+#define CALIBRATE_MS            10      /* the TSC against the reference */
+#define COUNTER_CALIBRATE_MS    2       /* another counter (LAPIC timer) against the TSC */
 #define SAMPLE_TRIES            5       /* reads per endpoint: keep the tightest bracket */
 /*
  * A round may take at most this many times its nominal length, at the
  * fastest plausible TSC: beyond, the reference counts too slowly to trust.
  */
 #define ROUND_SLACK             8
-#define ROUND_MAX_CYCLES        (TSC_MAX_HZ / MS_PER_S * CALIBRATE_MS * ROUND_SLACK)
+#define ROUND_MAX_CYCLES(ms)    (TSC_MAX_HZ / MS_PER_S * (ms) * ROUND_SLACK)
 /*
  * A counter that has not changed in this many reads is stopped: the
  * slowest reference (PIT, 1.19 MHz) moves every 0.84 us, while this many
@@ -59,34 +66,36 @@ struct sample {
 	uint64_t ref, counter;
 };
 
-static void take_sample(uint64_t (*read)(void), unsigned int bits, struct sample *s)
+static void take_sample(const struct clock_ref *r, uint64_t (*read)(void), unsigned int bits,
+			struct sample *s)
 {
 	uint64_t best = UINT64_MAX;
 
 	for (int i = 0; i < SAMPLE_TRIES; i++) {
-		uint64_t c0 = read(), r = ref.read(), c1 = read();
+		uint64_t c0 = read(), v = r->read(), c1 = read();
 		uint64_t span = counter_delta(c0, c1, bits);
 
 		if (span < best) {
 			best = span;
-			s->ref = r;
+			s->ref = v;
 			s->counter = c0 + span / 2;
 		}
 	}
 }
 
-/* One round's rate of `read` in Hz, or 0 if the reference stopped or crawled. */
-static uint64_t measure_round(uint64_t (*read)(void), unsigned int bits)
+/* The rate of `read` in Hz over one window of ms against r, or 0 if r stopped or crawled. */
+static uint64_t measure_window(const struct clock_ref *r, uint64_t (*read)(void),
+			       unsigned int bits, uint64_t ms)
 {
-	uint64_t window = ref.hz * CALIBRATE_MS / MS_PER_S, last, t0 = rdtsc();
+	uint64_t window = r->hz * ms / MS_PER_S, last, t0 = rdtsc();
 	struct sample a, b;
 	uint32_t still = 0;
 
-	take_sample(read, bits, &a);
+	take_sample(r, read, bits, &a);
 	for (last = a.ref;;) {
-		uint64_t now = ref.read();
+		uint64_t now = r->read();
 
-		if (counter_delta(a.ref, now, ref.bits) >= window)
+		if (counter_delta(a.ref, now, r->bits) >= window)
 			break;
 		if (now == last) {
 			if (++still >= REF_STALL_READS)
@@ -95,24 +104,22 @@ static uint64_t measure_round(uint64_t (*read)(void), unsigned int bits)
 			still = 0;
 			last = now;
 		}
-		if (rdtsc() - t0 > ROUND_MAX_CYCLES)
+		if (rdtsc() - t0 > ROUND_MAX_CYCLES(ms))
 			return 0;
 		cpu_relax();
 	}
-	take_sample(read, bits, &b);
-	return muldiv64(counter_delta(a.counter, b.counter, bits), ref.hz,
-			counter_delta(a.ref, b.ref, ref.bits));
+	take_sample(r, read, bits, &b);
+	return muldiv64(counter_delta(a.counter, b.counter, bits), r->hz,
+			counter_delta(a.ref, b.ref, r->bits));
 }
 
 uint64_t time_measure_rate(uint64_t (*read)(void), unsigned int bits)
 {
-	uint64_t samples[CALIBRATE_ROUNDS];
+	/* After time_init() the TSC is the reference: its rate is known now. */
+	const struct clock_ref tsc = { .source = ref.source, .hz = tsc_freq, .bits = 64,
+				       .read = tsc_read };
 
-	for (int r = 0; r < CALIBRATE_ROUNDS; r++)
-		if (!(samples[r] = measure_round(read, bits)))
-			return 0;
-	sort_u64(samples, CALIBRATE_ROUNDS);
-	return samples[CALIBRATE_ROUNDS / 2];
+	return measure_window(&tsc, read, bits, COUNTER_CALIBRATE_MS);
 }
 
 /* Whether the reference moves at all within REF_STALL_READS reads. */
@@ -166,9 +173,9 @@ static bool try_source(enum clock_source s)
 			REF_STALL_READS);
 		return false;
 	}
-	tsc_freq = time_measure_rate(tsc_read, 64);
+	tsc_freq = measure_window(&ref, tsc_read, 64, CALIBRATE_MS);
 	if (!tsc_freq) {
-		kprintf("time: %s stopped or crawled during calibration (a %d ms round "
+		kprintf("time: %s stopped or crawled during calibration (a %d ms window "
 			"took over %d times that); skipped\n", name, CALIBRATE_MS, ROUND_SLACK);
 		return false;
 	}
@@ -208,8 +215,8 @@ void time_init(void)
 		kprintf("time: TSC %lu.%03lu MHz (CPUID 0x15)\n", tsc_freq / 1000000,
 			tsc_freq / 1000 % 1000);
 	else
-		kprintf("time: TSC %lu.%03lu MHz (%s, median of %d)\n", tsc_freq / 1000000,
-			tsc_freq / 1000 % 1000, clock_source_name(ref.source), CALIBRATE_ROUNDS);
+		kprintf("time: TSC %lu.%03lu MHz (%s, one %d ms window)\n", tsc_freq / 1000000,
+			tsc_freq / 1000 % 1000, clock_source_name(ref.source), CALIBRATE_MS);
 	kprintf("time: invariant TSC %s, TSC-deadline timer %s\n",
 		boot_cpu_info.has_invariant_tsc ? "yes" : "no",
 		boot_cpu_info.has_tsc_deadline ? "yes" : "no");

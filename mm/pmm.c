@@ -157,15 +157,40 @@ static void add_usable(uint64_t start, uint64_t end)
 	}
 }
 
+/*
+ * Whether [pa, pa + PMM_FRAME_SIZE) is clear of every early reservation
+ * other than the blanket one over the first MiB (which only keeps low
+ * memory out of the allocator): the kernel image or a module may lie low.
+ */
+static bool trampoline_page_free(uint64_t pa)
+{
+	for (int i = 0; i < nr_early_reserved; i++) {
+		const struct range *r = &early_reserved[i];
+
+		if (r->start == 0 && r->end == LOW_MEMORY_END)
+			continue;
+		if (pa < r->end && r->start < pa + PMM_FRAME_SIZE)
+			return false;
+	}
+	return true;
+}
+
 static void pick_trampoline_page(const struct boot_info *bi)
 {
 	for (uint32_t i = 0; i < bi->mmap_count && !trampoline_page; i++) {
 		const struct boot_mmap_entry *e = &bi->mmap[i];
-		uint64_t start = align_up(e->base < TRAMPOLINE_MIN ? TRAMPOLINE_MIN : e->base);
+		uint64_t end = e->base + e->length;
 
-		if (e->type == BOOT_MEM_USABLE && start + PMM_FRAME_SIZE <= e->base + e->length &&
-		    start + PMM_FRAME_SIZE <= LOW_MEMORY_END)
-			trampoline_page = start;
+		if (e->type != BOOT_MEM_USABLE)
+			continue;
+		for (uint64_t pa = align_up(e->base < TRAMPOLINE_MIN ? TRAMPOLINE_MIN : e->base);
+		     pa + PMM_FRAME_SIZE <= end && pa + PMM_FRAME_SIZE <= LOW_MEMORY_END;
+		     pa += PMM_FRAME_SIZE) {
+			if (trampoline_page_free(pa)) {
+				trampoline_page = pa;
+				break;
+			}
+		}
 	}
 	if (!trampoline_page)
 		kprintf("pmm: no usable page below 1 MiB for the SMP trampoline\n");

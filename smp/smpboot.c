@@ -1,11 +1,17 @@
 /*
- * AP start-up (Intel SDM vol. 3, 8.4.4; MP spec B.4): for each AP in turn,
- * INIT assert and deassert, 10 ms, STARTUP IPI, 200 us, a second STARTUP
- * only if the AP has not answered, then an ESR check and a 100 ms wait for
- * it to report in. An AP that does not answer is reported, put back into
- * wait-for-SIPI with another INIT, and skipped.
+ * AP start-up (Intel SDM vol. 3, 8.4.4; MP spec B.4), all APs at once:
+ * INIT to every AP, one INIT wait (none on modern CPUs or under a
+ * hypervisor, arch/x86_64/apic_calc.c), a STARTUP IPI to every AP, 200 us,
+ * a second STARTUP to those not heard from. Every AP runs the one
+ * trampoline page and finds its own struct ap_boot by APIC id; it reports
+ * in and waits. When all have arrived (or the timeout has passed: those
+ * are reported, put back into wait-for-SIPI with another INIT, and
+ * skipped), the boot CPU gives the arrived ones dense CPU ids in table
+ * order and releases them to set themselves up in parallel.
+ * `smp_serial` starts them one at a time instead, the same way.
  */
 #include <stdint.h>
+#include <arch/apic_calc.h>
 #include <arch/cpu.h>
 #include <arch/fpu.h>
 #include <arch/gdt.h>
@@ -30,8 +36,8 @@
 #include <kernel/time.h>
 #include <kernel/vmm.h>
 
-#define INIT_DELAY_US           10000
-#define SIPI_DELAY_US           200
+#define SIPI_DELAY_US           200     /* SDM 8.4.4.1: between the STARTUP IPIs */
+#define SIPI_TRIES              2
 #define DEFAULT_TICK_HZ         100
 #define MAX_TICK_HZ             10000
 
@@ -41,6 +47,9 @@ static uint32_t tick_hz = DEFAULT_TICK_HZ;
 static struct vm_space *tramp_space;
 static struct trampoline_params *tramp_params;
 static uint64_t tramp_pa;
+static uint32_t init_delay_us;
+static bool start_serial;               /* one AP at a time (smp_serial, or APIC ids unreadable) */
+static struct ap_boot ap_boot[MAX_CPUS];
 
 uint32_t smp_tick_hz(void)
 {
@@ -62,43 +71,80 @@ static void lapic_error(struct trap_frame *tf)
 	kprintf("lapic: error interrupt on CPU %u, ESR 0x%x\n", cpu_id(), lapic_read_esr());
 }
 
-/* Per-CPU tables and stacks: GDT, TSS with IST stacks, GS base. */
-static bool cpu_prepare(struct cpu *c)
+/* An AP's stacks, allocated before it starts. */
+static bool ap_boot_prepare(struct ap_boot *b, uint32_t apic_id)
 {
-	c->self = c;
-	c->stack_top = kstack_alloc();
-	if (!c->stack_top)
+	memset(b, 0, sizeof(*b));
+	b->apic_id = apic_id;
+	b->state = AP_STARTING;
+	b->stack = kstack_alloc();
+	if (!b->stack)
 		return false;
-	for (int i = 0; i < IST_COUNT; i++) {
-		c->ist_top[i] = kstack_alloc();
-		if (!c->ist_top[i])
+	for (int i = 0; i < IST_COUNT; i++)
+		if (!(b->ist[i] = kstack_alloc()))
 			return false;
-		c->tss.ist[i] = c->ist_top[i];
-	}
 	return true;
 }
 
-static void cpu_release(struct cpu *c)
+/* Only once the AP is stopped (never started, or parked with INIT). */
+static void ap_boot_release(struct ap_boot *b)
 {
-	if (c->stack_top)
-		kstack_free(c->stack_top);
+	if (b->stack)
+		kstack_free(b->stack);
 	for (int i = 0; i < IST_COUNT; i++)
-		if (c->ist_top[i])
-			kstack_free(c->ist_top[i]);
+		if (b->ist[i])
+			kstack_free(b->ist[i]);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The next dense CPU id for an AP that has arrived: GDT, TSS with IST stacks. */
+static struct cpu *cpu_assign(struct ap_boot *b)
+{
+	struct cpu *c = &cpus[ncpus];
+
 	memset(c, 0, sizeof(*c));
+	c->self = c;
+	c->id = ncpus++;
+	c->apic_id = b->apic_id;
+	c->stack_top = b->stack;
+	for (int i = 0; i < IST_COUNT; i++) {
+		c->ist_top[i] = b->ist[i];
+		c->tss.ist[i] = b->ist[i];
+	}
+	return c;
 }
 
 /*
  * Fault injection (kernel words, each with a boot test in test_boot.py):
  * fault_phantom_apic=<id> adds a CPU that does not exist, so its SIPI goes
  * unanswered; fault_slow_ap_ms=<ms> makes every AP wait that long before
- * it reports online, as a slow or descheduled vCPU would.
+ * it reports in, as a slow or descheduled vCPU would; fault_no_low_page
+ * leaves the trampoline without a page below 1 MiB.
  */
 static uint64_t slow_ap_ms;
 
-/* Where every AP arrives from the trampoline, on its own stack. */
-static __attribute__((noreturn)) void ap_entry(struct cpu *c)
+static __attribute__((noreturn)) void ap_stop(void)
 {
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* Where every AP arrives from the trampoline, on its own stack. */
+static __attribute__((noreturn)) void ap_entry(struct ap_boot *b)
+{
+	uint32_t expect = AP_STARTING;
+	struct cpu *c;
+
+	/* A slow vCPU arrives late (fault injection); only the TSC is used here. */
+	if (slow_ap_ms)
+		mdelay(slow_ap_ms);
+	if (!__atomic_compare_exchange_n(&b->state, &expect, AP_ARRIVED, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		ap_stop();              /* given up on: the boot CPU parks us with INIT */
+	/* Released or parked by the boot CPU, which bounds its own wait. */
+	while (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != AP_RELEASED)
+		cpu_relax();
+	c = b->cpu;
 	vmm_switch(&kernel_space);
 	write_cr4(read_cr4() | CR4_PGE);
 	percpu_set(c);
@@ -111,61 +157,163 @@ static __attribute__((noreturn)) void ap_entry(struct cpu *c)
 	lapic_init();
 	sched_init_cpu();
 	lapic_timer_start(tick_hz);
-	if (slow_ap_ms)
-		mdelay(slow_ap_ms);
-	c->online = true;
+	c->startup_cycles = rdtsc() - b->t0;
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	fetch_add32(&ncpus_online, 1);
 	sched_idle_loop();
 }
 
-static bool smp_start_ap(struct cpu *c)
+/* Park an AP in wait-for-SIPI again, so it cannot run off with a later wave's blocks. */
+static void ap_park(uint32_t apic_id)
 {
-	uint32_t esr;
+	lapic_send_ipi(apic_id, LAPIC_DM_INIT | LAPIC_LEVEL_ASSERT | LAPIC_TRIGGER_LEVEL);
+}
+
+static bool ap_has_arrived(struct ap_boot *b)
+{
+	return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE) != AP_STARTING;
+}
+
+/*
+ * One wave: INIT and STARTUP to blocks[0..n), wait for them to arrive,
+ * give the arrived ones CPU ids and release them, wait for them to come
+ * online. Blocks of APs that did not arrive are released here.
+ */
+static void smp_start_wave(struct ap_boot *blocks, uint32_t n)
+{
+	uint64_t t0, deadline_ns;
+	uint32_t esr, arrived = 0;
+	uint32_t first = ncpus;
 
 	tramp_params->cr3 = (uint32_t)tramp_space->pml4;
-	tramp_params->flags = boot_cpu_info.has_nx ? TP_FLAG_NX : 0;
-	tramp_params->stack = c->stack_top;
 	tramp_params->entry = (uint64_t)ap_entry;
-	tramp_params->cpu = (uint64_t)c;
-	tramp_params->started = 0;
+	tramp_params->table = (uint64_t)blocks;
+	tramp_params->count = n;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
 	lapic_read_esr();
-	lapic_send_ipi(c->apic_id, LAPIC_DM_INIT | LAPIC_LEVEL_ASSERT | LAPIC_TRIGGER_LEVEL);
-	lapic_send_ipi(c->apic_id, LAPIC_DM_INIT | LAPIC_TRIGGER_LEVEL);
-	udelay(INIT_DELAY_US);
-	for (int sipi = 0; sipi < 2 && !tramp_params->started; sipi++) {
-		lapic_send_ipi(c->apic_id, LAPIC_DM_STARTUP | (uint32_t)(tramp_pa >> PAGE_SHIFT));
-		udelay(SIPI_DELAY_US);
+	t0 = rdtsc();
+	for (uint32_t i = 0; i < n; i++) {
+		blocks[i].t0 = t0;
+		lapic_send_ipi(blocks[i].apic_id,
+			       LAPIC_DM_INIT | LAPIC_LEVEL_ASSERT | LAPIC_TRIGGER_LEVEL);
+		lapic_send_ipi(blocks[i].apic_id, LAPIC_DM_INIT | LAPIC_TRIGGER_LEVEL);
+	}
+	if (init_delay_us)
+		udelay(init_delay_us);
+	for (int sipi = 0; sipi < SIPI_TRIES; sipi++) {
+		bool sent = false;
+
+		for (uint32_t i = 0; i < n; i++) {
+			if (sipi > 0 && ap_has_arrived(&blocks[i]))
+				continue;
+			lapic_send_ipi(blocks[i].apic_id,
+				       LAPIC_DM_STARTUP | (uint32_t)(tramp_pa >> PAGE_SHIFT));
+			sent = true;
+		}
+		if (sent)
+			udelay(SIPI_DELAY_US);
 	}
 	esr = lapic_read_esr();
 	if (esr)
-		kprintf("smp: APIC error 0x%x starting APIC id %u\n", esr, c->apic_id);
-	for (uint64_t t0 = time_ns(); !c->online; ) {
-		if (time_ns() - t0 > ap_timeout_us * 1000ull) {
-			/* Park it again so it cannot run off with the next AP's parameters. */
-			lapic_send_ipi(c->apic_id, LAPIC_DM_INIT | LAPIC_LEVEL_ASSERT | LAPIC_TRIGGER_LEVEL);
-			return false;
-		}
+		kprintf("smp: APIC error 0x%x after the STARTUP IPIs\n", esr);
+
+	/* Arrival, bounded: the stragglers are given up on and parked. */
+	deadline_ns = time_ns() + ap_timeout_us * 1000ull;
+	for (;;) {
+		arrived = 0;
+		for (uint32_t i = 0; i < n; i++)
+			arrived += ap_has_arrived(&blocks[i]);
+		if (arrived == n || time_ns() > deadline_ns)
+			break;
 		cpu_relax();
 	}
-	return true;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ap_boot *b = &blocks[i];
+		uint32_t expect = AP_STARTING;
+
+		if (__atomic_compare_exchange_n(&b->state, &expect, AP_ABANDONED, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			ap_park(b->apic_id);
+			kprintf("smp: CPU with APIC id %u did not start; skipped\n", b->apic_id);
+			ap_boot_release(b);
+			continue;
+		}
+		b->cpu = cpu_assign(b);
+		__atomic_store_n(&b->state, AP_RELEASED, __ATOMIC_RELEASE);
+	}
+	/* Released APs run our own set-up code: bounded as well, and loud if not. */
+	deadline_ns = time_ns() + ap_timeout_us * 1000ull;
+	for (uint32_t id = first; id < ncpus; id++) {
+		struct cpu *c = &cpus[id];
+
+		while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && time_ns() <= deadline_ns)
+			cpu_relax();
+		if (c->online) {
+			kprintf("cpu %u: APIC id %u online (%lu us)\n", c->id, c->apic_id,
+				cycles_to_ns(c->startup_cycles) / 1000);
+		} else {
+			/* Its id stays taken (ids are dense); every user checks cpus[].online. */
+			ap_park(c->apic_id);
+			kprintf("smp: cpu %u (APIC id %u) arrived but did not finish starting; "
+				"parked\n", c->id, c->apic_id);
+		}
+	}
+	if (tramp_params->lost) {
+		kprintf("smp: %u CPUs ran the trampoline but found no block for their APIC id\n",
+			tramp_params->lost);
+		tramp_params->lost = 0;
+	}
 }
 
-static void trampoline_setup(void)
+/* The trampoline page and its page tables; false (said why) when there are none. */
+static bool trampoline_setup(void)
 {
-	tramp_pa = pmm_trampoline_page();
-	if (!tramp_pa)
-		panic("smp: no page below 1 MiB for the trampoline");
+	/* fault_no_low_page: as on a machine whose first MiB is all taken. */
+	tramp_pa = cmdline_has(boot_info()->cmdline, "fault_no_low_page") ? 0 :
+		   pmm_trampoline_page();
+	if (!tramp_pa) {
+		kprintf("smp: no usable page below 1 MiB for the AP trampoline; running on the "
+			"boot CPU only\n");
+		return false;
+	}
 	memcpy(phys_to_virt(tramp_pa), trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	tramp_params = (struct trampoline_params *)((char *)phys_to_virt(tramp_pa) +
 						    TRAMPOLINE_PARAMS_OFFSET);
 	/* The kernel half plus the trampoline page identity-mapped (docs/memory.md). */
 	tramp_space = vmm_create();
-	if (!tramp_space || vmm_map(tramp_space, tramp_pa, tramp_pa, 1, VM_WRITE | VM_EXEC) < 0)
-		panic("smp: cannot build the trampoline page tables");
-	if (tramp_space->pml4 >= PMM_LOW_LIMIT)
-		panic("smp: trampoline PML4 above 4 GiB");
+	if (!tramp_space || vmm_map(tramp_space, tramp_pa, tramp_pa, 1, VM_WRITE | VM_EXEC) < 0 ||
+	    tramp_space->pml4 >= PMM_LOW_LIMIT) {
+		kprintf("smp: no page tables below 4 GiB for the AP trampoline; running on the "
+			"boot CPU only\n");
+		return false;
+	}
+	tramp_params->flags = boot_cpu_info.has_nx ? TP_FLAG_NX : 0;
+	return true;
+}
+
+/*
+ * How the APs will tell their APIC id: CPUID 0xB's x2APIC id where the
+ * leaf exists, else CPUID 1's 8-bit initial id. Checked on the boot CPU
+ * against its LAPIC's own id register: when they differ (firmware
+ * renumbered the APICs), an AP cannot find its block by id, so they are
+ * started one at a time (TP_FLAG_ANY).
+ */
+static void apic_id_source(void)
+{
+	uint32_t id;
+
+	if (boot_cpu_info.max_leaf >= CPUID_LEAF_TOPOLOGY && cpuid(CPUID_LEAF_TOPOLOGY, 0).ebx) {
+		tramp_params->flags |= TP_FLAG_X2APIC_ID;
+		id = cpuid(CPUID_LEAF_TOPOLOGY, 0).edx;
+	} else {
+		id = cpuid(CPUID_LEAF_FEATURES, 0).ebx >> CPUID_1_APIC_ID_SHIFT;
+	}
+	if (id != cpus[0].apic_id && !start_serial) {
+		kprintf("smp: CPUID says APIC id %u, the LAPIC says %u; starting the APs one at "
+			"a time\n", id, cpus[0].apic_id);
+		start_serial = true;
+	}
 }
 
 static void inject_faults(const struct boot_info *bi)
@@ -186,12 +334,10 @@ static void inject_faults(const struct boot_info *bi)
 
 static void smp_start_aps(void)
 {
-	uint32_t bsp_apic = cpus[0].apic_id;
+	uint32_t bsp_apic = cpus[0].apic_id, n = 0;
 
 	for (uint32_t i = 0; i < platform.ncpu; i++) {
 		uint32_t apic_id = platform.cpus[i].apic_id;
-		struct cpu *c = &cpus[ncpus];
-		uint64_t t0;
 
 		if (apic_id == bsp_apic)
 			continue;
@@ -199,34 +345,35 @@ static void smp_start_aps(void)
 			kprintf("smp: APIC id %u is online-capable only (hot-plug); not started\n", apic_id);
 			continue;
 		}
-		if (ncpus == MAX_CPUS) {
+		if (n + 1 == MAX_CPUS) {
 			kprintf("smp: more than %d CPUs, APIC id %u and later ignored\n", MAX_CPUS, apic_id);
 			break;
 		}
-		c->id = ncpus;
-		c->apic_id = apic_id;
-		if (!cpu_prepare(c)) {
+		if (!ap_boot_prepare(&ap_boot[n], apic_id)) {
 			kprintf("smp: out of memory for CPU with APIC id %u\n", apic_id);
-			cpu_release(c);
+			ap_boot_release(&ap_boot[n]);
 			break;
 		}
-		t0 = rdtsc();
-		if (smp_start_ap(c)) {
-			c->startup_cycles = rdtsc() - t0;
-			kprintf("cpu %u: APIC id %u online (%lu us)\n", c->id, apic_id,
-				cycles_to_ns(c->startup_cycles) / 1000);
-			ncpus++;
-		} else {
-			kprintf("smp: CPU with APIC id %u did not start; skipped\n", apic_id);
-			cpu_release(c);
-		}
+		n++;
+	}
+	if (!n)
+		return;
+	apic_id_source();
+	kprintf("smp: starting %u AP%s %s, INIT wait %u us\n", n, n == 1 ? "" : "s",
+		start_serial ? "one at a time" : "in parallel", init_delay_us);
+	if (start_serial) {
+		tramp_params->flags |= TP_FLAG_ANY;
+		for (uint32_t i = 0; i < n; i++)
+			smp_start_wave(&ap_boot[i], 1);
+	} else {
+		smp_start_wave(ap_boot, n);
 	}
 }
 
 void smp_init(void)
 {
 	const struct boot_info *bi = boot_info();
-	uint64_t hz, timer_hz;
+	uint64_t hz, timer_hz, delay;
 	const char *timer_how;
 
 	if (cmdline_get_u64(bi->cmdline, "hz", &hz) == 0 && hz > 0 && hz <= MAX_TICK_HZ)
@@ -252,8 +399,22 @@ void smp_init(void)
 	timer_hz = lapic_timer_calibrate(&timer_how);
 	kprintf("lapic: timer %lu Hz (%s), tick %u Hz\n", timer_hz, timer_how, tick_hz);
 	lapic_timer_start(tick_hz);
-	trampoline_setup();
-	smp_start_aps();
+	start_serial = cmdline_has(bi->cmdline, "smp_serial");
+	init_delay_us = apic_init_delay_us(boot_cpu_info.vendor, boot_cpu_info.family,
+					   boot_cpu_info.hypervisor);
+	if (cmdline_get_u64(bi->cmdline, "init_delay_us", &delay) == 0 && delay <= UINT32_MAX)
+		init_delay_us = (uint32_t)delay;
+	if (platform.ncpu > 1 && trampoline_setup())
+		smp_start_aps();
+	if (ioapic_other_dest() >= 0) {
+		bool up = false;
+
+		for (uint32_t i = 0; i < ncpus; i++)
+			up |= cpus[i].online && cpus[i].apic_id == (uint64_t)ioapic_other_dest();
+		if (!up)
+			kprintf("ioapic: the CPU with APIC id %ld, which takes device interrupts, is "
+				"not online: they are lost\n", ioapic_other_dest());
+	}
 	kprintf("smp: %u CPUs online\n", ncpus_online);
 	watchdog_init();
 	irq_enable();

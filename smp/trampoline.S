@@ -3,7 +3,10 @@
  * SDM vol. 3, 9.9; MP spec B.4). A SIPI starts the AP at CS = page >> 4,
  * IP = 0. Position independent: the AP computes its base from CS and fixes
  * up its own GDT pointer and far-jump targets, so the BSP patches nothing;
- * it only fills struct trampoline_params (include/arch/trampoline.h).
+ * it only fills struct trampoline_params and one struct ap_boot per AP
+ * (include/arch/trampoline.h). Every AP of a wave runs this page at once:
+ * the only stores before long mode are the same values to the same
+ * places, and each AP takes its own stack from the block with its APIC id.
  */
 #include <arch/asm.h>
 #include <arch/msr.h>
@@ -71,14 +74,45 @@ tr_lm64:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl %ebx, %ebx
-	movq PARAM(TP_STACK)(%rbx), %rsp
-	movq PARAM(TP_CPU)(%rbx), %rdi
-	movq PARAM(TP_ENTRY)(%rbx), %rax
+	movl %ebx, %r8d                 /* R8 = page base (CPUID clobbers EBX) */
+
+	/* This AP's APIC id: CPUID 0xB EDX (x2APIC id) or CPUID 1 EBX[31:24]. */
+	testl $TP_FLAG_X2APIC_ID, PARAM(TP_FLAGS)(%r8)
+	jz 1f
+	movl $CPUID_LEAF_TOPOLOGY, %eax
+	xorl %ecx, %ecx
+	cpuid
+	movl %edx, %r9d
+	jmp 2f
+1:	movl $CPUID_LEAF_FEATURES, %eax
+	cpuid
+	shrl $CPUID_1_APIC_ID_SHIFT, %ebx
+	movl %ebx, %r9d
+
+	/* Its struct ap_boot: the one with that id (or the only one, TP_FLAG_ANY). */
+2:	movq PARAM(TP_TABLE)(%r8), %rdi
+	movl PARAM(TP_COUNT)(%r8), %ecx
+	testl %ecx, %ecx
+	jz tr_lost
+	testl $TP_FLAG_ANY, PARAM(TP_FLAGS)(%r8)
+	jnz tr_found
+3:	cmpl AB_APIC_ID(%rdi), %r9d
+	je tr_found
+	addq $AB_SIZE, %rdi
+	decl %ecx
+	jnz 3b
+tr_lost:
+	lock incl PARAM(TP_LOST)(%r8)   /* counted for the boot CPU's report */
+4:	cli
+	hlt
+	jmp 4b
+
+tr_found:
+	movq AB_STACK(%rdi), %rsp
+	movq PARAM(TP_ENTRY)(%r8), %rax
 	xorl %ebp, %ebp
 	pushq $0                        /* no return address: backtraces end here */
-	movl $1, PARAM(TP_STARTED)(%rbx)        /* the page may be reused now */
-	jmp *%rax
+	jmp *%rax                       /* ap_entry(struct ap_boot *) */
 
 	.balign 8
 tr_gdt:

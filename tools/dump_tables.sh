@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dumps the SMP platform tables SeaBIOS/QEMU build (ACPI RSDP, RSDT/XSDT and
-# the tables they list, MP floating pointer and configuration table, BDA and
-# EBDA) as small files named <physical address>-<what>.bin, the form
+# the tables they list, the FADT's DSDT, MP floating pointer and
+# configuration table, BDA and EBDA) as small files named <physical address>-<what>.bin, the form
 # tests/unit/test_acpi.c and test_mptable.c load at their real addresses.
 #
 # Usage: tools/dump_tables.sh OUTDIR [QEMU ARGS...]
@@ -118,7 +118,15 @@ if off is not None:
         for i in range(SDT_HEADER, length, width):
             pa = int.from_bytes(table[i:i + width], "little")
             hdr = mem(pa, SDT_HEADER)
-            save(pa, mem(pa, struct.unpack_from("<I", hdr, 4)[0]), hdr[:4].decode())
+            body = mem(pa, struct.unpack_from("<I", hdr, 4)[0])
+            save(pa, body, hdr[:4].decode())
+            if hdr[:4] == b"FACP":          # the DSDT is listed by the FADT, not the root
+                dsdt = struct.unpack_from("<I", body, 40)[0]
+                if len(body) >= 148 and struct.unpack_from("<Q", body, 140)[0]:
+                    dsdt = struct.unpack_from("<Q", body, 140)[0]
+                if dsdt:
+                    dhdr = mem(dsdt, SDT_HEADER)
+                    save(dsdt, mem(dsdt, struct.unpack_from("<I", dhdr, 4)[0]), "DSDT")
 
 off = find(fseg, b"_MP_")
 if off is not None:

@@ -2,12 +2,16 @@
  * I/O APIC (Intel 82093AA datasheet): every pin masked at start-up, then
  * the ISA IRQs we use routed to the boot CPU, with the MADT/MP interrupt
  * source overrides applied (on QEMU the PIT's IRQ 0 arrives on GSI 2).
+ * Without one, the 8259s through LINT0 instead (arch/x86_64/pic.c).
  */
 #include <stdint.h>
+#include <arch/apic_calc.h>
 #include <arch/ioapic.h>
 #include <arch/lapic.h>
 #include <arch/platform.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
+#include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <kernel/vmm.h>
@@ -33,6 +37,7 @@ static struct ioapic ioapics[PLATFORM_MAX_IOAPICS];
 static uint32_t nioapic;
 static const struct platform_info *platform;
 static spinlock_t ioapic_lock = SPINLOCK_INIT("ioapic");
+static int64_t other_dest = -1;         /* APIC id of the AP taking device interrupts */
 
 static uint32_t ioapic_read(struct ioapic *io, uint32_t reg)
 {
@@ -102,10 +107,16 @@ static int route(uint8_t irq, uint8_t vector, uint32_t dest, bool masked)
 void ioapic_mask_isa(uint8_t irq, int masked)
 {
 	uint16_t flags;
-	uint32_t gsi = isa_to_gsi(irq, &flags);
-	struct ioapic *io = ioapic_for_gsi(gsi);
+	uint32_t gsi;
+	struct ioapic *io;
 	uint64_t f;
 
+	if (pic_legacy()) {
+		pic_mask_irq(irq, masked);
+		return;
+	}
+	gsi = isa_to_gsi(irq, &flags);
+	io = ioapic_for_gsi(gsi);
 	if (!io)
 		return;
 	f = spin_lock_irqsave(&ioapic_lock);
@@ -115,8 +126,16 @@ void ioapic_mask_isa(uint8_t irq, int masked)
 	spin_unlock_irqrestore(&ioapic_lock, f);
 }
 
+int64_t ioapic_other_dest(void)
+{
+	return other_dest;
+}
+
 void ioapic_init(const struct platform_info *pi, uint32_t bsp_apic_id)
 {
+	enum irq_dest_choice choice;
+	uint32_t dest;
+
 	static const uint8_t isa_irqs[] = { ISA_IRQ_PIT, ISA_IRQ_KBD, ISA_IRQ_COM1 };
 
 	platform = pi;
@@ -136,9 +155,31 @@ void ioapic_init(const struct platform_info *pi, uint32_t bsp_apic_id)
 			io->gsi_base, io->gsi_base + io->pins - 1);
 		nioapic++;
 	}
+	/*
+	 * No I/O APIC (or `noioapic`): the 8259s in virtual-wire mode on the
+	 * boot CPU's LINT0, as Linux does without one; the I/O APICs found
+	 * keep every pin masked. The same when no CPU's APIC id fits the I/O
+	 * APIC's 8-bit destination: LINT0 needs no destination.
+	 */
+	choice = apic_irq_dest(pi, bsp_apic_id, &dest);
+	if (!nioapic || cmdline_has(boot_info()->cmdline, "noioapic") || choice == IRQ_DEST_NONE) {
+		pic_legacy_init();
+		kprintf("ioapic: %s; ISA IRQs through the 8259s on LINT0 (ExtINT) of the boot "
+			"CPU\n", !nioapic ? "no usable I/O APIC" :
+			choice == IRQ_DEST_NONE ? "no CPU has an APIC id below 255 (8-bit I/O APIC "
+						  "destination, no interrupt remapping)" :
+			"noioapic given");
+		return;
+	}
+	if (choice == IRQ_DEST_OTHER) {
+		other_dest = dest;
+		kprintf("ioapic: boot CPU's APIC id %u does not fit the 8-bit I/O APIC destination "
+			"(no interrupt remapping); device interrupts go to APIC id %u\n", bsp_apic_id,
+			dest);
+	}
 	/* Routed, but masked until a driver asks (ioapic_mask_isa). */
 	for (unsigned int i = 0; i < sizeof(isa_irqs); i++) {
-		int gsi = route(isa_irqs[i], VEC_IRQ_BASE + isa_irqs[i], bsp_apic_id, true);
+		int gsi = route(isa_irqs[i], VEC_IRQ_BASE + isa_irqs[i], dest, true);
 		if (gsi < 0)
 			kprintf("ioapic: ISA IRQ %u has no I/O APIC pin\n", isa_irqs[i]);
 		else

@@ -105,6 +105,12 @@ void lapic_init(void)
 	lapic_eoi();
 }
 
+void lapic_lint0_extint(void)
+{
+	/* Virtual wire (MP spec 3.6.2.2): the 8259's INTR on this CPU's LINT0. */
+	lapic_write(LAPIC_LVT_LINT0, LAPIC_LVT_EXTINT);
+}
+
 static void lapic_wait_icr(void)
 {
 	if (x2apic)
@@ -171,7 +177,7 @@ uint64_t lapic_timer_calibrate(const char **how)
 	}
 	timer_hz = lapic_timer_measure();
 	if (!timer_hz)
-		panic("lapic: the timer could not be measured against the %s", time_source_name());
+		panic("lapic: the timer could not be measured against the TSC");
 	if (crystal) {
 		/*
 		 * The timer counts the core crystal on CPUs with leaf 0x15 (SDM
@@ -189,7 +195,7 @@ uint64_t lapic_timer_calibrate(const char **how)
 		kprintf("lapic: CPUID 0x15 crystal %lu Hz gives %lu Hz, measured %lu Hz; "
 			"using the measurement\n", crystal, stated, timer_hz);
 	}
-	ksnprintf(timer_how, sizeof(timer_how), "periodic, calibrated against the %s",
+	ksnprintf(timer_how, sizeof(timer_how), "periodic, against the TSC from the %s",
 		  time_source_name());
 	return timer_hz;
 }

@@ -1,43 +1,30 @@
 /*
- * Power off and reset (ACPI 6.x 4.8.3.2 PM1 control, 7.4.2 \_S5, 4.8.3.6
- * reset register). Off: SLP_TYPa from the DSDT's \_S5 package with SLP_EN
- * into PM1a_CNT (and PM1b_CNT), after switching the chipset to ACPI mode
- * if needed; then QEMU's exit port; then a halt with a message. Reset: the
- * FADT reset register, the 8042 keyboard controller, then a triple fault.
+ * Power off and reset (ACPI 6.x 4.8.3.2 PM1 control, 4.8.3.7 sleep
+ * control register, 7.4.2 \_S5, 4.8.3.6 reset register). Off: what
+ * acpi_power_plan() (arch/x86_64/acpi_power.c) decides from the FADT and
+ * the DSDT's \_S5 package: SLP_TYPa | SLP_EN into PM1a_CNT (and PM1b_CNT)
+ * after switching the chipset to ACPI mode if needed, or on
+ * hardware-reduced ACPI into SLEEP_CONTROL_REG; a line saying why when
+ * neither is possible; then QEMU's exit port; then a halt with a message.
+ * Reset: the FADT reset register, the 8042 keyboard controller, then a
+ * triple fault.
  */
 #include <stdint.h>
+#include <arch/acpi_power.h>
 #include <arch/mmu.h>
+#include <arch/platform.h>
 #include <arch/x86.h>
 #include <kernel/kernel.h>
 #include <kernel/ktest.h>
-#include <kernel/pmm.h>
 #include <kernel/power.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/string.h>
 #include <kernel/time.h>
+#include <kernel/vmm.h>
 
-/* FADT offsets (ACPI 6.x table 5.9). */
-#define FADT_DSDT               40
-#define FADT_SMI_CMD            48
-#define FADT_ACPI_ENABLE        52
-#define FADT_PM1A_CNT           64
-#define FADT_PM1B_CNT           68
-#define FADT_FLAGS              112
-#define   FADT_RESET_REG_SUP    (1u << 10)
-#define FADT_RESET_REG          116     /* generic address structure */
-#define FADT_RESET_VALUE        128
-#define FADT_X_DSDT             140
-#define GAS_SPACE_IO            1
+#define ACPI_LENGTH_OFFSET      4
 #define ACPI_HDR_LEN            36
-#define PM1_SCI_EN              (1u << 0)
-#define PM1_SLP_TYP_SHIFT       10
-#define PM1_SLP_EN              (1u << 13)
-#define AML_NAME_OP             0x08
-#define AML_PACKAGE_OP          0x12
-#define AML_BYTE_PREFIX         0x0A
-#define AML_ZERO_OP             0x00
-#define AML_ONE_OP              0x01
 #define ACPI_ENABLE_WAIT_MS     300
 #define OFF_WAIT_MS             500     /* for the platform to cut power */
 #define KBC_STATUS              0x64
@@ -45,85 +32,68 @@
 #define KBC_CMD_RESET           0xFE
 #define KBC_WAIT_SPINS          100000
 
+/* A whole ACPI table at pa through the direct map, or NULL. */
+static const uint8_t *acpi_table_at(uint64_t pa, uint32_t *len)
+{
+	const uint8_t *h = pa ? platform_phys_read(pa, ACPI_HDR_LEN) : NULL;
+
+	if (!h)
+		return NULL;
+	memcpy(len, h + ACPI_LENGTH_OFFSET, sizeof *len);
+	return *len >= ACPI_HDR_LEN ? platform_phys_read(pa, *len) : NULL;
+}
+
 static const uint8_t *acpi_table(const char *sig, uint32_t *len)
 {
 	uint64_t pa;
 
 	if (platform_acpi_table(boot_info(), sig, &pa) < 0)
 		return NULL;
-	*len = *(const uint32_t *)((const uint8_t *)phys_to_virt(pa) + 4);
-	return phys_to_virt(pa);
-}
-
-/* One AML integer (ByteConst, Zero or One) at *p; -1 if it is something else. */
-static int aml_small_int(const uint8_t **p, const uint8_t *end)
-{
-	if (*p >= end)
-		return -1;
-	if (**p == AML_BYTE_PREFIX && *p + 1 < end) {
-		int v = (*p)[1];
-		*p += 2;
-		return v;
-	}
-	if (**p == AML_ZERO_OP || **p == AML_ONE_OP)
-		return *(*p)++;
-	return -1;
-}
-
-/* SLP_TYPa and SLP_TYPb of \_S5 in the DSDT: Name(_S5_, Package() { a, b, ... }). */
-static bool dsdt_s5(const uint8_t *dsdt, uint32_t len, int *a, int *b)
-{
-	const uint8_t *end = dsdt + len;
-
-	for (const uint8_t *p = dsdt + ACPI_HDR_LEN; p + 8 < end; p++) {
-		if (memcmp(p, "_S5_", 4) != 0 || (p[-1] != AML_NAME_OP && p[-2] != AML_NAME_OP))
-			continue;
-		const uint8_t *q = p + 4;
-		if (*q++ != AML_PACKAGE_OP)
-			continue;
-		q += 1 + (*q >> 6);             /* PkgLength: lead byte + follow bytes */
-		q++;                            /* NumElements */
-		*a = aml_small_int(&q, end);
-		*b = aml_small_int(&q, end);
-		return *a >= 0;
-	}
-	return false;
+	return acpi_table_at(pa, len);
 }
 
 static void acpi_power_off(void)
 {
-	uint32_t flen, dlen;
-	const uint8_t *fadt = acpi_table("FACP", &flen), *dsdt;
-	uint64_t dsdt_pa;
-	int a, b = 0;
+	uint32_t flen = 0, dlen = 0;
+	const uint8_t *fadt = acpi_table("FACP", &flen);
+	const uint8_t *dsdt = fadt ? acpi_table_at(acpi_fadt_dsdt(fadt, flen), &dlen) : NULL;
+	struct power_plan p;
 
-	if (!fadt || flen < FADT_PM1B_CNT + 4)
+	acpi_power_plan(fadt, flen, dsdt, dlen, &p);
+	switch (p.method) {
+	case POWER_NONE:
+		kprintf("power: ACPI power-off impossible: %s\n", p.why);
 		return;
-	dsdt_pa = flen >= FADT_X_DSDT + 8 && *(const uint64_t *)(fadt + FADT_X_DSDT) ?
-		  *(const uint64_t *)(fadt + FADT_X_DSDT) : *(const uint32_t *)(fadt + FADT_DSDT);
-	if (!dsdt_pa || dsdt_pa >= PMM_LOW_LIMIT)
-		return;
-	dsdt = phys_to_virt(dsdt_pa);
-	dlen = *(const uint32_t *)(dsdt + 4);
-	if (!dsdt_s5(dsdt, dlen, &a, &b)) {
-		kprintf("power: no \\_S5 object in the DSDT\n");
-		return;
-	}
-	uint16_t pm1a = (uint16_t)*(const uint32_t *)(fadt + FADT_PM1A_CNT);
-	uint16_t pm1b = (uint16_t)*(const uint32_t *)(fadt + FADT_PM1B_CNT);
-	uint32_t smi = *(const uint32_t *)(fadt + FADT_SMI_CMD);
-	uint8_t enable = fadt[FADT_ACPI_ENABLE];
+	case POWER_SLEEP_REG:
+		kprintf("power: hardware-reduced ACPI: SLP_TYPa %u into SLEEP_CONTROL_REG at %s "
+			"%#lx\n", p.slp_typa, p.sleep_space == ACPI_GAS_SPACE_IO ? "port" : "address",
+			p.sleep_addr);
+		if (p.sleep_space == ACPI_GAS_SPACE_IO) {
+			outb((uint16_t)p.sleep_addr, p.sleep_value);
+		} else {
+			volatile uint8_t *reg = vmm_map_mmio(p.sleep_addr, 1);
 
-	/* Still in legacy (SMM) mode: ask the firmware to hand over. */
-	if (!(inw(pm1a) & PM1_SCI_EN) && smi && enable) {
-		outb((uint16_t)smi, enable);
-		for (int ms = 0; ms < ACPI_ENABLE_WAIT_MS && !(inw(pm1a) & PM1_SCI_EN); ms++)
-			mdelay(1);
+			if (!reg) {
+				kprintf("power: cannot map SLEEP_CONTROL_REG at %#lx\n", p.sleep_addr);
+				return;
+			}
+			*reg = p.sleep_value;
+		}
+		break;
+	case POWER_PM1:
+		/* Still in legacy (SMM) mode: ask the firmware to hand over, bounded. */
+		if (!(inw(p.pm1a) & PM1_SCI_EN) && p.smi_cmd && p.acpi_enable) {
+			outb(p.smi_cmd, p.acpi_enable);
+			for (int ms = 0; ms < ACPI_ENABLE_WAIT_MS && !(inw(p.pm1a) & PM1_SCI_EN); ms++)
+				mdelay(1);
+		}
+		outw(p.pm1a, (uint16_t)(p.slp_typa << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+		if (p.pm1b)
+			outw(p.pm1b, (uint16_t)(p.slp_typb << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
+		break;
 	}
-	outw(pm1a, (uint16_t)(a << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
-	if (pm1b)
-		outw(pm1b, (uint16_t)(b << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
 	mdelay(OFF_WAIT_MS);
+	kprintf("power: still running %d ms after the ACPI sleep request\n", OFF_WAIT_MS);
 }
 
 void power_off(void)
@@ -139,14 +109,18 @@ void power_off(void)
 
 static void acpi_reset(void)
 {
-	uint32_t flen;
+	uint32_t flen, flags;
 	const uint8_t *fadt = acpi_table("FACP", &flen);
+	uint64_t port;
 
-	if (!fadt || flen < FADT_RESET_VALUE + 1 ||
-	    !(*(const uint32_t *)(fadt + FADT_FLAGS) & FADT_RESET_REG_SUP))
+	if (!fadt || flen < FADT_RESET_VALUE + 1)
 		return;
-	if (fadt[FADT_RESET_REG] == GAS_SPACE_IO)
-		outb((uint16_t)*(const uint64_t *)(fadt + FADT_RESET_REG + 4), fadt[FADT_RESET_VALUE]);
+	memcpy(&flags, fadt + FADT_FLAGS, sizeof flags);
+	if (!(flags & FADT_F_RESET_REG_SUP))
+		return;
+	memcpy(&port, fadt + FADT_RESET_REG + ACPI_GAS_ADDRESS, sizeof port);
+	if (fadt[FADT_RESET_REG] == ACPI_GAS_SPACE_IO && port <= UINT16_MAX)
+		outb((uint16_t)port, fadt[FADT_RESET_VALUE]);
 	mdelay(OFF_WAIT_MS);
 }
 

@@ -1,6 +1,7 @@
 /* Trap dispatch and the exception report (vector names from SDM vol. 3, table 6-1). */
 #include <stdint.h>
 #include <arch/extable.h>
+#include <arch/ioapic.h>
 #include <arch/lapic.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
@@ -81,7 +82,8 @@ static void irq_dispatch(struct trap_frame *tf)
 		return;
 	this_cpu()->irqs++;
 	/* EOI first: a handler may switch tasks and return much later. */
-	lapic_eoi();
+	if (!pic_eoi_vector(v))
+		lapic_eoi();
 	if (irq_handlers[v])
 		irq_handlers[v](tf);
 	else

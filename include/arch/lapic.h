@@ -66,6 +66,8 @@ void lapic_init(void);                  /* this CPU; the boot CPU first */
 bool lapic_x2apic(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
+/* LINT0 unmasked in ExtINT mode: the 8259s deliver to this CPU (no IOAPIC). */
+void lapic_lint0_extint(void);
 uint32_t lapic_read_esr(void);
 /* Sends an IPI; dest is an APIC id (ignored for shorthand destinations). */
 void lapic_send_ipi(uint32_t dest, uint32_t icr_lo);

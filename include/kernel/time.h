@@ -28,8 +28,8 @@ const char *time_source_name(void);
 uint64_t time_crystal_hz(void);
 /*
  * Ticks per second of a counter (read() returns its low `bits` bits,
- * counting up), measured against the source time_init() chose: the median
- * of several short rounds. 0 if the reference stopped counting.
+ * counting up), measured against the TSC, whose rate time_init() found,
+ * over one short window. 0 if the TSC seemed to stop.
  */
 uint64_t time_measure_rate(uint64_t (*read)(void), unsigned int bits);
 

@@ -11,7 +11,11 @@ with the debug build's median appended at the end:
 
     bench: <name>: N cycles/<unit> (median of ...) [debug build: M cycles]
 
-A line only one build printed ends in `[release only]` or `[debug only]`."""
+A line only one build printed ends in `[release only]` or `[debug only]`.
+
+Then, for information, the host-side boot time (tests/boot/boottime.py):
+QEMU start to `smp: N CPUs online`, median of --boot-runs boots of the
+release image when there is one, else of the build's (0: skip)."""
 
 import argparse
 import os
@@ -21,6 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import boottime  # noqa: E402
 import harness  # noqa: E402
 from harness import BootSpec, qemu  # noqa: E402
 
@@ -53,6 +58,9 @@ def run_single(args):
         return 1
     print(f"# {spec.name}: {result.seconds:.1f} s wall, {result.accel}"
           + (" (guest cycles under TCG are not hardware cycles)" if result.accel.startswith("tcg") else ""))
+    if args.boot_runs > 0:
+        print("# " + boottime.measure(args.boot, args.machine, args.smp, args.mem, args.boot_runs),
+              flush=True)
     return 0
 
 
@@ -115,11 +123,20 @@ def main():
                    help="also measure this build (make release) and print it first")
     p.add_argument("--debug-build", metavar="DIR", default=str(qemu.BUILD),
                    help="the debug build beside it (default: %(default)s)")
+    p.add_argument("--boot-runs", type=int, default=5, metavar="N",
+                   help="boots for the informational boot-time line (0: none)")
     p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.release_build and not args.single:
-        return run_pair(args)
-    return run_single(args)
+    if args.single:
+        return run_single(args)
+    status = run_pair(args) if args.release_build else run_single(args)
+    if args.boot_runs > 0:
+        image = None
+        if args.release_build:
+            image = str(Path(args.release_build) / qemu.IMAGES[args.boot].name)
+        print("# " + boottime.measure(args.boot, args.machine, args.smp, args.mem, args.boot_runs,
+                                      image=image), flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -207,6 +207,15 @@ def fault_injection_specs():
                    words="fault_slow_ap_ms=3000 ap_timeout_us=200000",
                    require=(r"^smp: CPU with APIC id 1 did not start; skipped",
                             r"^smp: CPU with APIC id 2 did not start; skipped")),
+        # The APs one at a time (smp_serial, also taken when CPUID and the
+        # LAPIC disagree on the APIC id); the other rows start them in parallel.
+        suite_spec("smp", "img", "pc", 4, words="smp_serial", tag="-serial",
+                   require=(r"^smp: starting 3 APs one at a time, INIT wait \d+ us",)),
+        # No page below 1 MiB for the trampoline: the boot CPU runs alone, no panic.
+        suite_spec("smp", "img", "pc", 1, extra=("-smp", "4"), tag="-nolowpage",
+                   words="fault_no_low_page",
+                   require=(r"^smp: no usable page below 1 MiB for the AP trampoline; "
+                            r"running on the boot CPU only",)),
         # Every 37th frame allocation fails while programs run: ENOMEM, no
         # panic, every frame and heap object back afterwards.
         suite_spec("frame_faults", "img", "pc", 4, require=(r"^# frame_faults: every 37: ",)),
@@ -251,6 +260,11 @@ def matrix():
     specs += [suite_spec("smp", "img", "pc", n) for n in (1, 2, 3, 8, 16)]
     specs += [suite_spec("smp", "img", "pc", 4, extra=("-no-acpi", "-smp", "4,sockets=4"),
                          tag="-noacpi"),
+              # No I/O APIC (forced: QEMU always has one): the 8259s on LINT0;
+              # every CPU must still tick (test=smp), COM1 input is test_shell.py's.
+              suite_spec("smp", "img", "pc", 4, words="noioapic", tag="-noioapic",
+                         require=(r"^ioapic: noioapic given; ISA IRQs through the 8259s on "
+                                  r"LINT0 \(ExtINT\) of the boot CPU",)),
               suite_spec("smp", "img", "q35", 4, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic"),
               suite_spec("smp", "iso", "pc", 2, extra=("-cpu", "qemu64,+x2apic"), tag="-x2apic")]
     # A modern CPU under TCG whatever ACCEL says: -cpu max has SMEP, SMAP,
@@ -265,7 +279,8 @@ def matrix():
     # without the 10 ms INIT wait such CPUs do not need (docs/cpus.md).
     # TCG lacks some of their features; QEMU warns and goes on.
     specs += [suite_spec("smp", "img", m, 4, extra=("-cpu", model), tag=f"-{model.lower()}",
-                         accel="tcg", require=(rf"^cpu: {vendor}",))
+                         accel="tcg", require=(rf"^cpu: {vendor}",
+                                               r"^smp: starting 3 APs in parallel, INIT wait 0 us"))
               for model, m, vendor in (("Skylake-Server", "q35", "GenuineIntel"),
                                        ("EPYC", "pc", "AuthenticAMD"))]
     # Memory sizes: every frame allocated, checked and freed (issue: memory).

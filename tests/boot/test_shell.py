@@ -3,8 +3,9 @@
 our image with -smp 4, wait for init's workers and the `kestrel> ` prompt,
 type commands on COM1 and check the answers (cpus, ps, run, dmesg, an
 unknown command), line editing (cursor-key escape sequences swallowed,
-Ctrl-C abandoning the line, Ctrl-C ending a running program), then `halt`.
-Prints KTAP; on failure the whole serial log."""
+Ctrl-C abandoning the line, Ctrl-C ending a running program), then `halt`;
+then again, shorter, with `noioapic` (COM1 through the 8259 on LINT0).
+Prints KTAP; on failure the serial log."""
 
 import os
 import re
@@ -99,22 +100,36 @@ def interrupt(con, cmd, done, timeout):
     return False
 
 
-def main():
-    argv = qemu.build_argv("img", CPUS, "512M", "pc", image=harness.image_for("img"))
-    print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
-    print("KTAP version 1\n# suite: shell")
-    print(f"1..{len(STEPS) + len(EDITS) + 3}")
+# The second, shorter session: no I/O APIC (`noioapic`), so COM1's IRQ 4
+# comes through the 8259 on the boot CPU's LINT0: typed input and the
+# timer-driven scheduler must work the same.
+NOIOAPIC_WORDS = "noioapic"
+NOIOAPIC_STEPS = [
+    ("cpus", [rf"^cpus: {CPUS} online"]),
+    ("run hello 5", [r"hello exited with status 5"]),
+    ("dmesg", [r"\] ioapic: noioapic given; ISA IRQs through the 8259s on LINT0"]),
+]
+
+
+def session(tag, words, steps, edits, n):
+    """Boots, waits for the prompt, runs steps (then, with edits, the line
+    editing and Ctrl-C cases), halts; prints KTAP results numbered from
+    n + 1. Returns (results printed, failures)."""
+    argv = qemu.build_argv("img", CPUS, "512M", "pc", words,
+                           image=harness.image_for("img"))
+    if n == 0:
+        print(f"# accelerator: {qemu.describe_argv(argv)}", flush=True)
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    con, failed, n = Console(proc), 0, 0
+    con, failed, start_n = Console(proc), 0, n
     try:
         n += 1
         if con.read_until(re.escape(PROMPT), BOOT_TIMEOUT):
-            print(f"ok {n} prompt")
+            print(f"ok {n} {tag}prompt")
         else:
-            print(f"not ok {n} prompt # no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
+            print(f"not ok {n} {tag}prompt # no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
             failed += 1
-        for cmd, wants in STEPS:
+        for cmd, wants in steps:
             n += 1
             start = len(con.log)
             con.type(cmd)
@@ -124,28 +139,29 @@ def main():
             missing = [w for w in wants if not re.search(w, answer, re.M)]
             missing += [f"not {w}" for w in FORBID.get(cmd, []) if re.search(w, answer, re.M)]
             if end and not missing:
-                print(f"ok {n} {cmd}")
+                print(f"ok {n} {tag}{cmd}")
             else:
-                print(f"not ok {n} {cmd} # missing {missing or 'the next prompt'}")
+                print(f"not ok {n} {tag}{cmd} # missing {missing or 'the next prompt'}")
                 failed += 1
-        for name, text, cr, wants, forbids in EDITS:
+        if edits:
+            for name, text, cr, wants, forbids in edits:
+                n += 1
+                answer = con.answer(text, "\r" if cr else "")
+                bad = [w for w in wants if answer is None or not re.search(w, answer, re.M)]
+                bad += [f"not {w}" for w in forbids if answer and re.search(w, answer, re.M)]
+                if answer is not None and not bad:
+                    print(f"ok {n} {tag}{name}")
+                else:
+                    print(f"not ok {n} {tag}{name} # missing {bad or 'the next prompt'}")
+                    failed += 1
             n += 1
-            answer = con.answer(text, "\r" if cr else "")
-            bad = [w for w in wants if answer is None or not re.search(w, answer, re.M)]
-            bad += [f"not {w}" for w in forbids if answer and re.search(w, answer, re.M)]
-            if answer is not None and not bad:
-                print(f"ok {n} {name}")
+            if interrupt(con, INTERRUPT_CMD, INTERRUPTED, ANSWER_TIMEOUT):
+                print(f"ok {n} {tag}ctrl-c ends '{INTERRUPT_CMD}'")
             else:
-                print(f"not ok {n} {name} # missing {bad or 'the next prompt'}")
+                print(f"not ok {n} {tag}ctrl-c ends '{INTERRUPT_CMD}' # no '{INTERRUPTED}'")
                 failed += 1
-        n += 1
-        if interrupt(con, INTERRUPT_CMD, INTERRUPTED, ANSWER_TIMEOUT):
-            print(f"ok {n} ctrl-c ends '{INTERRUPT_CMD}'")
-        else:
-            print(f"not ok {n} ctrl-c ends '{INTERRUPT_CMD}' # no '{INTERRUPTED}'")
-            failed += 1
-        # Ctrl-Cs typed before spin was the foreground reach readline as ^C lines.
-        con.read_until(r"(?!)", 1.0)
+            # Ctrl-Cs typed before spin was the foreground reach readline as ^C lines.
+            con.read_until(r"(?!)", 1.0)
         n += 1
         con.type("halt")
         try:
@@ -156,16 +172,25 @@ def main():
         # ACPI power-off ends QEMU with status 0; without it, the debug-exit port gives 33.
         if status in (0, qemu.EXIT_PASS) and "powering off" in con.log \
                 and "power off failed" not in con.log:
-            print(f"ok {n} halt (QEMU status {status})")
+            print(f"ok {n} {tag}halt (QEMU status {status})")
         else:
-            print(f"not ok {n} halt # QEMU status {status}")
+            print(f"not ok {n} {tag}halt # QEMU status {status}")
             failed += 1
     finally:
         harness.kill_qemu(proc)
     if failed:
-        print("# ---- serial log ----")
+        print(f"# ---- serial log{' (' + words + ')' if words else ''} ----")
         for line in con.log.splitlines()[-harness.LOG_TAIL_LINES:]:
             print("# " + line)
+    return n - start_n, failed
+
+
+def main():
+    print("KTAP version 1\n# suite: shell")
+    print(f"1..{len(STEPS) + len(EDITS) + 3 + len(NOIOAPIC_STEPS) + 2}")
+    n, failed = session("", "", STEPS, EDITS, 0)
+    n2, failed2 = session(f"{NOIOAPIC_WORDS}: ", NOIOAPIC_WORDS, NOIOAPIC_STEPS, (), n)
+    n, failed = n + n2, failed + failed2
     print(f"# shell: {n - failed} passed, {failed} failed")
     return 1 if failed else 0
 

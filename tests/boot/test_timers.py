@@ -35,7 +35,7 @@ TIMEOUT = {"smp": 120.0, "sched": 180.0}
 AP_MAX_US = 1000000
 TICK_HZ = 100               # the kernel's default hz=
 
-TIME_LINE = re.compile(r"^time: TSC (\d+)\.(\d{3}) MHz \(([^,)]+)(?:, median of \d+)?\)\s*$", re.M)
+TIME_LINE = re.compile(r"^time: TSC (\d+)\.(\d{3}) MHz \(([^,)]+)(?:, one \d+ ms window)?\)\s*$", re.M)
 FEATURE_LINE = re.compile(r"^time: invariant TSC (yes|no), TSC-deadline timer (yes|no)\s*$", re.M)
 LAPIC_LINE = re.compile(r"^lapic: timer (\d+) Hz \(([^)]*)\), tick (\d+) Hz\s*$", re.M)
 AP_LINE = re.compile(r"^cpu (\d+): APIC id \d+ online \((\d+) us\)\s*$", re.M)
@@ -98,8 +98,8 @@ def rate_check(log):
         return None
     if how.startswith("periodic, CPUID 0x15"):
         return None if source == CPUID else f"'{how}' although the TSC source is {source}"
-    if how != f"periodic, calibrated against the {source}":
-        return f"LAPIC timer '{how}', expected periodic, calibrated against the {source}"
+    if how != f"periodic, against the TSC from the {source}":
+        return f"LAPIC timer '{how}', expected periodic, against the TSC from the {source}"
     if "lapic" in reference and not within(timer_hz, reference["lapic"]):
         return f"LAPIC timer {timer_hz} Hz not within {TOLERANCE:.0%} of the reference's " \
                f"{reference['lapic']} Hz"

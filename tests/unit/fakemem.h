@@ -68,7 +68,7 @@ static struct region *fm_add(uint64_t pa, const void *data, size_t len, const ch
  * The accessor hands out a fresh heap copy of exactly [pa, pa + len), so
  * ASan flags any byte the parser touches beyond what it asked for.
  */
-static const void *fm_read(uint64_t pa, size_t len, void *ctx)
+static __attribute__((unused)) const void *fm_read(uint64_t pa, size_t len, void *ctx)
 {
 	(void)ctx;
 	if (pa + len < pa)
@@ -91,7 +91,7 @@ static const void *fm_read(uint64_t pa, size_t len, void *ctx)
 	return NULL;
 }
 
-static void fm_log(void *ctx, const char *fmt, ...)
+static __attribute__((unused)) void fm_log(void *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,7 +103,7 @@ static void fm_log(void *ctx, const char *fmt, ...)
 	fm.nlog++;
 }
 
-static bool logged(const char *needle)
+static __attribute__((unused)) bool logged(const char *needle)
 {
 	return strstr(fm.log, needle) != NULL;
 }
@@ -123,7 +123,7 @@ static const char *fm_load(const char *config)
 	while ((d = readdir(dp))) {
 		unsigned long long pa;
 		char tag[16];
-		uint8_t buf[4096];
+		static uint8_t buf[65536];
 		size_t len;
 		FILE *f;
 
