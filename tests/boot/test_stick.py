@@ -114,7 +114,7 @@ def gpt_entries(img):
 
 
 def check_sgdisk(path):
-    return mkimage.sgdisk_problems(path)
+    return mkimage.sgdisk_problems(path, partitions=3)
 
 
 def check_grub_cfg(path, img, facts):
