@@ -1,8 +1,9 @@
 /*
- * Stage 1: the MBR. Loads stage 2 from the sectors after the MBR with INT 13h
- * extended reads (EDD 3.0: AH=41h check, AH=42h read) and jumps to it with
- * DL = BIOS boot drive. Code ends before the disk signature and partition
- * table, which tools/mkimage.py writes (real BIOSes want a table on USB sticks).
+ * Stage 1: the MBR. Loads stage 2 from STAGE2_LBA (right after the primary
+ * GPT) with INT 13h extended reads (EDD 3.0: AH=41h check, AH=42h read) and
+ * jumps to it with DL = BIOS boot drive. Code ends before the disk signature
+ * and partition table, where tools/mkimage.py writes the protective MBR
+ * entry (real BIOSes want a table on USB sticks).
  */
 #include <arch/uart16550.h>
 #include <boot/loader.h>
@@ -173,7 +174,7 @@ msg_no_stage2:  .asciz "stage2 missing\r\n"
 msg_disk:       .asciz "disk read error\r\n"
 boot_drive:     .byte 0
 
-	/* Disk signature and partition table: tools/mkimage.py fills them. */
+	/* Disk signature (0 on a GPT disk) and partition table: tools/mkimage.py. */
 	.org MBR_DISK_SIG_OFF
 	.org MBR_BOOT_SIG_OFF
 	.word MBR_BOOT_SIG

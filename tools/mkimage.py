@@ -38,6 +38,7 @@ Constants mirror include/boot/loader.h.
 import argparse
 import hashlib
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -387,23 +388,34 @@ def build(stage1, stage2, kernel, initrd, cmdline, efi_app=None):
 
 
 # sgdisk -v says "No problems found" even after it silently fell back to a
-# backup header; these words in its output mean it saw damage.
-SGDISK_ALARMS = ("warning", "caution", "error", "crc", "corrupt", "invalid", "damaged")
+# backup header, and even when it found no valid GPT at all (it then made
+# an empty one in memory); these words in its output mean it saw damage.
+SGDISK_ALARMS = ("warning", "caution", "error", "crc", "corrupt", "invalid", "damaged",
+                 "creating new gpt")
 
 
-def sgdisk_problems(path):
-    """[] when `sgdisk -v` (package gdisk) finds path's GPT sound, else its
-    complaint, line by line. Used by the tests, not by the build."""
-    try:
-        r = subprocess.run(["sgdisk", "-v", str(path)], stdin=subprocess.DEVNULL,
-                           capture_output=True, text=True, timeout=60)
-    except FileNotFoundError:
-        return ["sgdisk not found (package gdisk; run: bash tools/setup.sh)"]
-    out = (r.stdout + r.stderr).replace("\a", "")
-    if r.returncode == 0 and "No problems found" in out and \
-            not any(w in out.lower() for w in SGDISK_ALARMS):
-        return []
-    return [f"sgdisk -v {path}: status {r.returncode}"] + out.strip().splitlines()
+def sgdisk_problems(path, partitions):
+    """[] when `sgdisk -v` (package gdisk) finds path's GPT sound and
+    `sgdisk -p` lists that many partitions, else what is wrong, line by
+    line. Used by the tests, not by the build."""
+    out = {}
+    for opt in ("-v", "-p"):
+        try:
+            r = subprocess.run(["sgdisk", opt, str(path)], stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=60)
+        except FileNotFoundError:
+            return ["sgdisk not found (package gdisk; run: bash tools/setup.sh)"]
+        out[opt] = (r.returncode, (r.stdout + r.stderr).replace("\a", ""))
+    (vrc, vout), (prc, pout) = out["-v"], out["-p"]
+    problems = []
+    if vrc != 0 or "No problems found" not in vout or \
+            any(w in (vout + pout).lower() for w in SGDISK_ALARMS):
+        problems += [f"sgdisk -v {path}: status {vrc}"] + vout.strip().splitlines()
+    listed = len(re.findall(r"^\s+\d+\s+\d+\s+\d+\s", pout, re.M))
+    if prc != 0 or listed != partitions:
+        problems += [f"sgdisk -p {path}: status {prc}, {listed} partitions, expected "
+                     f"{partitions}"] + pout.strip().splitlines()
+    return problems
 
 
 def write_atomically(path, data):

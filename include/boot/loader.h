@@ -105,7 +105,7 @@ struct stage2_header {
 	uint16_t version;               /* STAGE2_HDR_VERSION */
 	/* Written by tools/mkimage.py: */
 	uint32_t flags;                 /* STAGE2_F_* */
-	uint32_t part_lba;              /* the Kestrel partition, as in the MBR */
+	uint32_t part_lba;              /* the Kestrel partition, as in the GPT */
 	uint32_t part_sectors;
 	uint32_t reserved0;
 	uint64_t kernel_lba;            /* absolute LBA of the kernel ELF file */

@@ -56,6 +56,8 @@ PATH_LINES = {
              r"^boot: loaded by GRUB .*, UEFI firmware$"),
 }
 FORBID = {"bios": (r"GRUB", r"^Kestrel: "), "uefi": (r"^stage2: ", r"^Kestrel: ")}
+# Signs that the prompt will never come: stop waiting, report the log.
+DEAD_ENDS = (r"^kestrel: cannot start ", r"^panic: ", r"grub( rescue)?> ", r"^Kestrel: boot halted$")
 FW_CFG_WORDS = "init=sh"        # the prompt right after boot; appended by the kernel
 # What must be the same on every boot, and match the image.
 IDENTITY = {
@@ -112,7 +114,7 @@ def gpt_entries(img):
 
 
 def check_sgdisk(path):
-    return mkimage.sgdisk_problems(path)
+    return mkimage.sgdisk_problems(path, partitions=3)
 
 
 def check_grub_cfg(path, img, facts):
@@ -180,6 +182,11 @@ def boot(fw, bus, image):
                     raw = serial.read_bytes() if serial.exists() else b""
                     result.log = harness.clean_serial(raw)
                     if re.search(PROMPT, result.log, re.M):
+                        break
+                    dead = next((m for m in (re.search(rx, result.log, re.M)
+                                             for rx in DEAD_ENDS) if m), None)
+                    if dead:
+                        result.failures.append(f"no prompt will come: {dead.group(0)!r}")
                         break
                     if proc.poll() is not None:
                         result.status = proc.returncode

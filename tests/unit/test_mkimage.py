@@ -87,11 +87,11 @@ def stage2_table(img):
                 cmdline=hdr[64:64 + 256].split(b"\0")[0].decode())
 
 
-def sgdisk_verify(img):
+def sgdisk_verify(img, partitions=3):
     with tempfile.NamedTemporaryFile(suffix=".img") as f:
         f.write(img)
         f.flush()
-        return mkimage.sgdisk_problems(f.name)
+        return mkimage.sgdisk_problems(f.name, partitions)
 
 
 # ------------------------------------------------------------------ tests
@@ -170,19 +170,25 @@ def test_without_esp_same_kestrel_layout():
 
 def test_sgdisk_accepts_the_image():
     for efi in (True, False):
-        problems = sgdisk_verify(build(efi=efi))
+        problems = sgdisk_verify(build(efi=efi), 3 if efi else 2)
         assert not problems, "\n".join(problems)
 
 
 def test_sgdisk_rejects_corruption():
-    """The check above can fail: a flipped header byte, a flipped entry byte
-    and a lost backup header are each reported."""
+    """The check above can fail: a flipped header byte, a flipped entry byte,
+    a lost backup header and two bad headers are each reported."""
     img = build()
     total = len(img) // SECTOR
     for off in (SECTOR + 40, 2 * SECTOR + 130, (total - 1) * SECTOR):
         bad = bytearray(img)
         bad[off] ^= 0xFF
         assert sgdisk_verify(bytes(bad)), f"sgdisk -v missed a flipped byte at {off}"
+    # Both headers bad: sgdisk -v alone would make an empty GPT and say
+    # "No problems found".
+    bad = bytearray(img)
+    bad[SECTOR + 40] ^= 0xFF
+    bad[(total - 1) * SECTOR + 40] ^= 0xFF
+    assert sgdisk_verify(bytes(bad)), "no valid GPT at all went unnoticed"
 
 
 def test_esp_holds_grub_and_config():
