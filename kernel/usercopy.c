@@ -25,8 +25,9 @@ bool user_range_mapped(uint64_t addr, uint64_t len, bool write)
 		return true;
 	for (uint64_t p = addr & PAGE_MASK; p < addr + len; p += PAGE_SIZE) {
 		unsigned int flags;
-		if (!vmm_translate(t->vs, p, NULL, &flags) || !(flags & VM_USER) ||
-		    (write && !(flags & VM_WRITE)))
+		/* A demand-zero page counts: the copy's first touch faults it in. */
+		if ((!vmm_translate(t->vs, p, NULL, &flags) && !vmm_reserved(t->vs, p, &flags)) ||
+		    !(flags & VM_USER) || (write && !(flags & VM_WRITE)))
 			return false;
 	}
 	return true;

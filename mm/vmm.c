@@ -545,6 +545,17 @@ static unsigned int entry_flags(uint64_t e)
 	       (e & PTE_SHARED ? VM_SHARED : 0);
 }
 
+bool vmm_reserved(struct vm_space *vs, uint64_t va, unsigned int *flags)
+{
+	uint64_t lflags = spin_lock_irqsave(&vs->lock);
+	uint64_t *pte = va < USER_SPACE_END ? demand_pte(vs, va & PAGE_MASK) : NULL;
+
+	if (pte && flags)
+		*flags = entry_flags(*pte);     /* the rights the page will get */
+	spin_unlock_irqrestore(&vs->lock, lflags);
+	return pte != NULL;
+}
+
 bool vmm_translate(struct vm_space *vs, uint64_t va, uint64_t *pa, unsigned int *flags)
 {
 	uint64_t lflags = spin_lock_irqsave(&vs->lock);

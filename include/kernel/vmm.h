@@ -78,6 +78,11 @@ int vmm_reserve(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int 
 #define VMM_FAULT_MAPPED        1
 #define VMM_FAULT_RETRY         2
 int vmm_fault_demand(struct vm_space *vs, uint64_t va);
+/*
+ * True if va holds a demand-zero reservation (sbrk/mmap, not yet touched);
+ * *flags gets the VM_* rights its frame will be mapped with.
+ */
+bool vmm_reserved(struct vm_space *vs, uint64_t va, unsigned int *flags);
 /* Change the flags of npages mapped pages; -ENOENT if any is not mapped. */
 int vmm_protect(struct vm_space *vs, uint64_t va, uint64_t npages, unsigned int flags);
 /* Physical address for va (any page size); false if unmapped. *flags gets VM_* bits. */
