@@ -227,9 +227,36 @@ static bool make_hole(void)
 	return true;
 }
 
+/*
+ * The other side: a buffer in pages sbrk/mmap reserved but nobody touched
+ * yet (demand-zero) is a good pointer. Each call must succeed, and the
+ * kernel's copy faults the page in.
+ */
+#define FRESH_CASES     3
+#define FRESH_PAGES     4
+
+static void fresh_buffer_cases(void)
+{
+	long base = sys_mmap(NULL, FRESH_PAGES * KESTREL_PAGE_SIZE, PROT_READ | PROT_WRITE), r;
+	char *b = (char *)base;
+
+	if (base < 0) {
+		for (int i = 0; i < FRESH_CASES; i++)
+			ktap_result(false, "fresh_mmap", "mmap: %s", kestrel_strerror(base));
+		return;
+	}
+	r = sys_ps((struct kestrel_proc_info *)b, 1);
+	ktap_result(r == 1, "ps/fresh_mmap_page", "got %ld, expected 1 entry", r);
+	r = sys_sysinfo((struct kestrel_sysinfo *)(b + KESTREL_PAGE_SIZE));
+	ktap_result(r == 0, "sysinfo/fresh_mmap_page", "got %ld, expected 0", r);
+	r = sys_dmesg(b + 2 * KESTREL_PAGE_SIZE, 2 * KESTREL_PAGE_SIZE);
+	ktap_result(r > 0, "dmesg/fresh_mmap_pages", "got %ld, expected bytes", r);
+	sys_munmap(b, FRESH_PAGES * KESTREL_PAGE_SIZE);
+}
+
 int main(void)
 {
-	int cases = 0;
+	int cases = FRESH_CASES;
 
 	if (!make_hole())
 		return KTAP_MAX_STATUS;
@@ -249,5 +276,6 @@ int main(void)
 				    r, r < 0 ? kestrel_errname(r) : "success");
 		}
 	}
+	fresh_buffer_cases();
 	return ktap_end();
 }
