@@ -184,7 +184,13 @@ void fbcon_init(const struct boot_info *bi)
 		rows = FBCON_MAX_ROWS;
 	grid_init(&grid, cells, dirty, cols, rows, FBCON_ATTR_NORMAL);
 	grid.jump = rows / FBCON_JUMP_DIVISOR ? rows / FBCON_JUMP_DIVISOR : 1;
-	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP;
+	/*
+	 * Above 4 GiB the boot page tables do not reach the framebuffer: the
+	 * grid keeps the text until fbcon_map(). fbcon_late_map (fault
+	 * injection, tests/boot/test_screen.py) takes that path for any address.
+	 */
+	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP &&
+		 !cmdline_has(bi->cmdline, "fbcon_late_map");
 	screen_init(&screen, mapped ? phys_to_virt(fbinfo.addr) : NULL, fbinfo.pitch, &fmt, drawn,
 		    cols, rows, fbcon_font);
 	if (mapped)
