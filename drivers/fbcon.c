@@ -8,8 +8,8 @@
  * that changed:
  *  - early (before the scheduler runs threads) at every newline, in the
  *    writer, under the console lock;
- *  - then by the `fbcon` thread, at most every FBCON_FLUSH_MS (every
- *    FBCON_IDLE_MS after a quiet second), at most FBCON_SLICE_NS per look,
+ *  - then by the `fbcon` thread, on the boot CPU, woken by its timer tick
+ *    when there is output, at most every FBCON_FLUSH_MS, FBCON_SLICE_NS per look,
  *    one row at a time: the console lock is held only to copy a row, never
  *    while drawing;
  *  - after a panic at every character, in the writer, so the report is on
@@ -36,12 +36,11 @@
 
 #define FBCON_FLUSH_MS          20      /* the screen lags output by at least this */
 /*
- * After FBCON_IDLE_POLLS looks without new output (a second), the thread
- * looks only every FBCON_IDLE_MS: an idle machine is woken 10 times a
- * second, not 50; the first line after a quiet spell shows within 100 ms.
+ * With nothing to draw the thread sleeps until the boot CPU's timer tick
+ * sees output (fbcon_tick()): an idle machine is not woken for the screen.
+ * A kick lost to a race costs at most this long.
  */
-#define FBCON_IDLE_POLLS        50
-#define FBCON_IDLE_MS           100
+#define FBCON_WAIT_MS           1000
 /*
  * After a flush that took T, the thread sleeps at least FBCON_IDLE_RATIO * T:
  * drawing takes at most 1 / (1 + ratio) of one CPU however much is printed
@@ -53,6 +52,11 @@
  * on where it stopped: while it draws it is runnable, and a thread that
  * yields on its CPU would hand it the rest of a time slice.
  */
+/*
+ * The thread stays on the boot CPU: it never lands on (and preempts, or
+ * takes the yields of) whichever CPU a measured or pinned task runs on.
+ */
+#define FBCON_CPU_MASK          (1ull << 0)
 #define FBCON_SLICE_NS          (2 * NS_PER_MS)
 #define ADDR_LIMIT_BOOT_MAP     0x100000000ull  /* the boot page tables map [0, 4 GiB) */
 #define CONSOLE_WORD_LEN        16
@@ -78,6 +82,8 @@ static bool mapped;                     /* screen.fb can be written */
 static volatile uint32_t draw_lock;     /* raw: taken with the console lock never held */
 static volatile bool pending;           /* the grid changed since the last flush */
 static bool redraw_all;                 /* panic: pixels may be stale, trust nothing */
+static struct task *fbcon_task;         /* the drawing thread, once started */
+static volatile bool waiting;           /* it sleeps until fbcon_tick() kicks it */
 
 /* The console= word (docs/console.md): which screen, if any, the kernel draws on. */
 enum console_screen console_screen(const struct boot_info *bi)
@@ -184,7 +190,13 @@ void fbcon_init(const struct boot_info *bi)
 		rows = FBCON_MAX_ROWS;
 	grid_init(&grid, cells, dirty, cols, rows, FBCON_ATTR_NORMAL);
 	grid.jump = rows / FBCON_JUMP_DIVISOR ? rows / FBCON_JUMP_DIVISOR : 1;
-	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP;
+	/*
+	 * Above 4 GiB the boot page tables do not reach the framebuffer: the
+	 * grid keeps the text until fbcon_map(). fbcon_late_map (fault
+	 * injection, tests/boot/test_screen.py) takes that path for any address.
+	 */
+	mapped = fbinfo.addr + (uint64_t)fbinfo.pitch * fbinfo.height <= ADDR_LIMIT_BOOT_MAP &&
+		 !cmdline_has(bi->cmdline, "fbcon_late_map");
 	screen_init(&screen, mapped ? phys_to_virt(fbinfo.addr) : NULL, fbinfo.pitch, &fmt, drawn,
 		    cols, rows, fbcon_font);
 	if (mapped)
@@ -226,22 +238,20 @@ void fbcon_map(void)
 static void fbcon_thread(void *arg)
 {
 	uint64_t pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
-	unsigned int quiet = 0;
 
 	(void)arg;
 	for (;;) {
 		uint64_t start;
 
-		sleep_ns(pause_ns);
+		sleep_ns(pause_ns);     /* batch output, and the duty-cycle limit */
 		pause_ns = FBCON_FLUSH_MS * NS_PER_MS;
-		if (!__atomic_exchange_n(&pending, false, __ATOMIC_ACQ_REL)) {
-			if (quiet < FBCON_IDLE_POLLS)
-				quiet++;
-			else
-				pause_ns = FBCON_IDLE_MS * NS_PER_MS;
-			continue;
+		while (!__atomic_load_n(&pending, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&waiting, true, __ATOMIC_SEQ_CST);
+			if (!__atomic_load_n(&pending, __ATOMIC_SEQ_CST))
+				sleep_ms(FBCON_WAIT_MS);
+			__atomic_store_n(&waiting, false, __ATOMIC_RELEASE);
 		}
-		quiet = 0;
+		__atomic_store_n(&pending, false, __ATOMIC_RELEASE);
 		start = time_ns();
 		raw_spin_lock(&draw_lock);
 		if (!flush(false))
@@ -252,8 +262,23 @@ static void fbcon_thread(void *arg)
 	}
 }
 
+/*
+ * The boot CPU's timer tick (sched_tick(), interrupts off): end the
+ * thread's wait when there is something to draw. Repeated every tick until
+ * the thread is up, so a kick that comes before it sleeps is not lost.
+ */
+void fbcon_tick(void)
+{
+	struct task *t = __atomic_load_n(&fbcon_task, __ATOMIC_ACQUIRE);
+
+	if (t && __atomic_load_n(&waiting, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&pending, __ATOMIC_ACQUIRE))
+		sleep_cancel(t);
+}
+
 void fbcon_start(void)
 {
+	struct task *t;
 	uint64_t flags;
 
 	if (mode != FBCON_SYNC)
@@ -261,7 +286,9 @@ void fbcon_start(void)
 	flags = console_lock_irqsave();
 	mode = FBCON_ASYNC;
 	console_unlock_irqrestore(flags);
-	if (!kthread_create(fbcon_thread, NULL, "fbcon")) {
+	t = kthread_create_on(fbcon_thread, NULL, "fbcon", FBCON_CPU_MASK);
+	__atomic_store_n(&fbcon_task, t, __ATOMIC_RELEASE);
+	if (!t) {
 		flags = console_lock_irqsave();
 		mode = FBCON_SYNC;
 		console_unlock_irqrestore(flags);

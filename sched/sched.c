@@ -21,6 +21,7 @@
 #include <arch/lapic.h>
 #include <arch/x86.h>
 #include <kernel/cpu.h>
+#include <kernel/fbcon.h>
 #include <kernel/format.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
@@ -318,6 +319,8 @@ void sched_tick(void)
 		return;         /* scheduler not running on this CPU yet */
 	cur->ticks++;
 	sched_wake_sleepers();
+	if (c->id == 0)
+		fbcon_tick();   /* wake the screen's drawing thread when there is output */
 	/* Busy CPUs pull too, now and then: placement at wake-up is only a guess. */
 	if (c->ticks % BALANCE_TICKS == c->id % BALANCE_TICKS && !cur->is_idle)
 		steal_work(c->id, BALANCE_GAP);

@@ -125,6 +125,7 @@ uint32_t screen_update_row(struct fbcon_screen *s, uint32_t r, const uint16_t *c
 void fbcon_init(const struct boot_info *bi);
 void fbcon_map(void);
 void fbcon_start(void);
+void fbcon_tick(void);
 void fbcon_putc(char c);
 void fbcon_panic(void);
 bool fbcon_active(void);

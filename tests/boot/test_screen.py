@@ -65,6 +65,9 @@ CASES = [
     Case("screen-grub-uefi", "uefi", png="screen-uefi.png"),
     Case("screen-console-serial", "img", cmdline="console=serial", drawn=False),
     Case("screen-no-display", "img", vga=False),
+    # The path of a framebuffer above 4 GiB: nothing drawn before the VMM
+    # maps it write-combining, then everything at once.
+    Case("screen-late-map", "iso", cmdline="fbcon_late_map"),
     Case("screen-panic", "iso", cmdline="test=panic_smp", panic=True, smp=2,
          png="screen-panic.png"),
 ]
