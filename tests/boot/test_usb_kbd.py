@@ -18,7 +18,8 @@
   with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
   I/O configuration, MSI); a controller behind a PCIe root port next to a
-  second one; a controller with nothing plugged in; a machine
+  second one; q35 under noacpi (port I/O, no MCFG); a controller with
+  nothing plugged in; a machine
   without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
   a device that never answers (usb-redir to SilentUsbHost below) next to
   a keyboard: timed out, reported and skipped, the keyboard still set up.
@@ -356,13 +357,15 @@ class SilentUsbHost(threading.Thread):
 
 # ------------------------------------------------------------------ shapes
 
-def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None):
+def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None,
+          words=""):
     extra = ["-machine", "i8042=off"] if machine == "q35" else []
     if chardev:
         extra += ["-chardev", chardev]
     for d in devices:
         extra += ["-drive", d[len("drive:"):]] if d.startswith("drive:") else ["-device", d]
-    return BootSpec(name, boot=boot, machine=machine, cmdline="test=boot", timeout=timeout,
+    return BootSpec(name, boot=boot, machine=machine, cmdline=f"test=boot {words}".strip(),
+                    timeout=timeout,
                     require=tuple(require), forbid=no_panic() if forbid is None else forbid,
                     extra=tuple(extra))
 
@@ -403,6 +406,11 @@ def shapes():
                r"^usb: xhci 01:00\.0 port \d+: boot keyboard on interface 0",
                r"^usb: xhci 00:\S+ port \d+: boot keyboard on interface 0",
                r"^usb: 2 xHCI controllers, 2 keyboards, set up in \d+ ms$"]),
+        # noacpi: no MCFG either, so q35 falls back to port I/O configuration.
+        shape("usb-q35-noacpi", "img", "q35", ["qemu-xhci", "usb-kbd"],
+              [r"^pci: noacpi: MCFG not used$",
+               r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)$",
+               KEYBOARD_LINE], words="noacpi"),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
                r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$"]),
