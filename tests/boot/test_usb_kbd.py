@@ -19,7 +19,8 @@
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
   I/O configuration, MSI); a controller behind a PCIe root port next to a
   second one; q35 under noacpi (port I/O, no MCFG); a controller with
-  nothing plugged in; a machine
+  nothing plugged in; one whose command ring never answers (fault
+  injection usb_fault=commands); a machine
   without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
   a device that never answers (usb-redir to SilentUsbHost below) next to
   a keyboard: timed out, reported and skipped, the keyboard still set up.
@@ -411,6 +412,13 @@ def shapes():
               [r"^pci: noacpi: MCFG not used$",
                r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)$",
                KEYBOARD_LINE], words="noacpi"),
+        # Fault injection: a command ring that never answers. Reported, skipped, boot goes on.
+        shape("usb-q35-dead-controller", "img", "q35", ["qemu-xhci", "usb-kbd"],
+              [r"^usb: fault injection 'commands'$",
+               r"^usb: xhci \S+: Enable Slot command not completed in 500 ms; controller skipped$",
+               r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$",
+               r"^# suite: boot$"],
+              forbid=(r"^panic: ",), words="usb_fault=commands"),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
                r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$"]),
