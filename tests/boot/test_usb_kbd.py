@@ -11,7 +11,8 @@
   Num Lock, Caps Lock on, off) and type `halt` on it: the power-off must
   follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
-  so hubs (route strings) and the polling fallback are covered; there x
+  so hubs (route strings) and the polling fallback are covered; it also
+  types 12 more lines, so the keyboard's transfer ring wraps; there x
   is also held for 1.5 s: the driver's typematic repeat must type it at
   least 4 more times and stop at the release.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
@@ -197,7 +198,12 @@ def leds_problem(trace):
     return None if i == len(want) else f"LED reports {leds}, expected {want} in order"
 
 
-def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
+# 12 more lines: with the first one and halt, over 300 reports, so the keyboard's
+# 255-TRB transfer ring wraps (link TRB, cycle toggle) at least once.
+RING_WRAP = [("frobnicate\n", [r"unknown command 'frobnicate'"])] * 12
+
+
+def typing_boot(name, machine, devices, require=(), replug=False, hold=False, typed=()):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
@@ -226,7 +232,7 @@ def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
                 result.failures.append(f"no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
             else:
                 q = qmp.connect(sock, QMP_TIMEOUT)
-                for text, wants in TYPED:
+                for text, wants in TYPED + list(typed):
                     start = len(read_log(serial))
                     if not type_on_usb(q, serial, text, proc, result.failures):
                         break
@@ -453,7 +459,8 @@ def main():
                ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
                 "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
                [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
-                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True)]
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True,
+               RING_WRAP)]
     rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
     lock = threading.Lock()
     results = []
