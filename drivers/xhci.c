@@ -26,8 +26,10 @@
 #include <arch/mmu.h>
 #include <arch/trap.h>
 #include <arch/x86.h>
+#include <kernel/cmdline.h>
 #include <kernel/errno.h>
 #include <kernel/format.h>
+#include <kernel/kernel.h>
 #include <kernel/keyboard.h>
 #include <kernel/pci.h>
 #include <kernel/pmm.h>
@@ -164,6 +166,11 @@ struct pending_report {
 };
 
 static bool leds_registered;
+/*
+ * Fault injection (usb_fault=commands): the command doorbell is never rung,
+ * so every controller looks like one whose command ring does not answer.
+ */
+static bool fault_commands;
 static struct wait_queue repeat_wq = WAIT_QUEUE_INIT("usb_repeat");
 static volatile uint32_t repeat_gen;    /* bumped when a key starts being held */
 static struct wait_queue hotplug_wq = WAIT_QUEUE_INIT("usb_hotplug");
@@ -573,7 +580,8 @@ static int xhci_command(struct xhci *hc, uint64_t param, uint32_t control, uint8
 	hc->cmd_done = false;
 	hc->cmd_pa = ring_push(&hc->cmd, param, 0, control);
 	spin_unlock_irqrestore(&hc->lock, flags);
-	doorbell(hc, 0, XHCI_DOORBELL_CMD);
+	if (!fault_commands)
+		doorbell(hc, 0, XHCI_DOORBELL_CMD);
 	if (!wait_flag(hc, &hc->cmd_done, XHCI_CMD_MS)) {
 		kprintf("usb: xhci %s: %s command not completed in %u ms; controller skipped\n",
 			hc->bdf, cmd_name(TRB_TYPE_OF(control)), XHCI_CMD_MS);
@@ -1558,6 +1566,13 @@ void xhci_init(void)
 	bool polled = false;
 	unsigned int found = 0;
 	uint64_t start = time_ns();
+	char fault[16];
+
+	if (cmdline_get(boot_info()->cmdline, "usb_fault", fault, sizeof(fault)) > 0) {
+		fault_commands = strcmp(fault, "commands") == 0;
+		kprintf("usb: fault injection '%s'%s\n", fault, fault_commands ? "" :
+			" not known; ignored");
+	}
 
 	irq_register(VEC_USB, xhci_irq);
 	for (size_t i = 0; i < pci_count(); i++) {

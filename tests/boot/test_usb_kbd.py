@@ -11,14 +11,17 @@
   Num Lock, Caps Lock on, off) and type `halt` on it: the power-off must
   follow. A second typing boot does the same on -M pc,i8042=off with
   the keyboard behind two usb-hubs on nec-usb-xhci without MSI or MSI-X,
-  so hubs (route strings) and the polling fallback are covered; there x
+  so hubs (route strings) and the polling fallback are covered; it also
+  types 12 more lines, so the keyboard's transfer ring wraps; there x
   is also held for 1.5 s: the driver's typematic repeat must type it at
   least 4 more times and stop at the release.
 - shapes, each `test=boot` asserting the driver's serial lines: qemu-xhci
   with a keyboard, a tablet, a USB stick (on a USB3 port) and an empty hub
   (non-keyboards skipped with a line each); nec-usb-xhci on -M pc (port
   I/O configuration, MSI); a controller behind a PCIe root port next to a
-  second one; a controller with nothing plugged in; a machine
+  second one; q35 under noacpi (port I/O, no MCFG); a controller with
+  nothing plugged in; one whose command ring never answers (fault
+  injection usb_fault=commands); a machine
   without xHCI; GRUB on UEFI, where OVMF drove the controller first; and
   a device that never answers (usb-redir to SilentUsbHost below) next to
   a keyboard: timed out, reported and skipped, the keyboard still set up.
@@ -195,7 +198,12 @@ def leds_problem(trace):
     return None if i == len(want) else f"LED reports {leds}, expected {want} in order"
 
 
-def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
+# 12 more lines: with the first one and halt, over 300 reports, so the keyboard's
+# 255-TRB transfer ring wraps (link TRB, cycle toggle) at least once.
+RING_WRAP = [("frobnicate\n", [r"unknown command 'frobnicate'"])] * 12
+
+
+def typing_boot(name, machine, devices, require=(), replug=False, hold=False, typed=()):
     """One interactive boot as a harness.BootResult, checked by hand."""
     spec = BootSpec(name, machine=machine, smp=2, timeout=BOOT_TIMEOUT, ktap=False,
                     expect_status=0)
@@ -224,7 +232,7 @@ def typing_boot(name, machine, devices, require=(), replug=False, hold=False):
                 result.failures.append(f"no '{PROMPT}' within {BOOT_TIMEOUT:.0f} s")
             else:
                 q = qmp.connect(sock, QMP_TIMEOUT)
-                for text, wants in TYPED:
+                for text, wants in TYPED + list(typed):
                     start = len(read_log(serial))
                     if not type_on_usb(q, serial, text, proc, result.failures):
                         break
@@ -356,13 +364,15 @@ class SilentUsbHost(threading.Thread):
 
 # ------------------------------------------------------------------ shapes
 
-def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None):
+def shape(name, boot, machine, devices, require, timeout=60.0, chardev=None, forbid=None,
+          words=""):
     extra = ["-machine", "i8042=off"] if machine == "q35" else []
     if chardev:
         extra += ["-chardev", chardev]
     for d in devices:
         extra += ["-drive", d[len("drive:"):]] if d.startswith("drive:") else ["-device", d]
-    return BootSpec(name, boot=boot, machine=machine, cmdline="test=boot", timeout=timeout,
+    return BootSpec(name, boot=boot, machine=machine, cmdline=f"test=boot {words}".strip(),
+                    timeout=timeout,
                     require=tuple(require), forbid=no_panic() if forbid is None else forbid,
                     extra=tuple(extra))
 
@@ -403,6 +413,18 @@ def shapes():
                r"^usb: xhci 01:00\.0 port \d+: boot keyboard on interface 0",
                r"^usb: xhci 00:\S+ port \d+: boot keyboard on interface 0",
                r"^usb: 2 xHCI controllers, 2 keyboards, set up in \d+ ms$"]),
+        # noacpi: no MCFG either, so q35 falls back to port I/O configuration.
+        shape("usb-q35-noacpi", "img", "q35", ["qemu-xhci", "usb-kbd"],
+              [r"^pci: noacpi: MCFG not used$",
+               r"^pci: \d+ functions on \d+ bus(es)?, port I/O configuration \(no MCFG\)$",
+               KEYBOARD_LINE], words="noacpi"),
+        # Fault injection: a command ring that never answers. Reported, skipped, boot goes on.
+        shape("usb-q35-dead-controller", "img", "q35", ["qemu-xhci", "usb-kbd"],
+              [r"^usb: fault injection 'commands'$",
+               r"^usb: xhci \S+: Enable Slot command not completed in 500 ms; controller skipped$",
+               r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$",
+               r"^# suite: boot$"],
+              forbid=(r"^panic: ",), words="usb_fault=commands"),
         shape("usb-q35-empty", "img", "q35", ["qemu-xhci"],
               [ctl, r"^usb: xhci \S+: 0 devices connected, 0 keyboards$",
                r"^usb: 1 xHCI controller, 0 keyboards, set up in \d+ ms$"]),
@@ -437,7 +459,8 @@ def main():
                ["nec-usb-xhci,id=xhci,msi=off,msix=off", "usb-hub,bus=xhci.0,port=2",
                 "usb-hub,bus=xhci.0,port=2.3", f"usb-kbd,id={KBD_ID},bus=xhci.0,port=2.3.1"],
                [r", no MSI: polled$", r"^usb: xhci \S+ port \d+\.3: hub with 8 ports$",
-                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True)]
+                r"^usb: xhci \S+ port \d+\.3\.1: boot keyboard on interface 0"], False, True,
+               RING_WRAP)]
     rep = harness.Reporter(len(specs) + len(typing), "usb keyboards")
     lock = threading.Lock()
     results = []
