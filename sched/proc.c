@@ -212,11 +212,49 @@ static bool proc_mark_exiting(struct process *p, int status)
 	return first;
 }
 
+#define WAIT_PID_NONE   (-2)    /* several waiters: no direct hand-off */
+
+static void reap_later(struct task *t);
+
+/*
+ * p's last thread t is exiting: if p's parent sleeps in proc_wait for it
+ * (alone), mark p PROC_EXITED and wake the parent, which frees t and p's
+ * memory itself; false: the reaper does. Under child_wq.lock, which the
+ * waiter holds from its last look to its sleep, so it cannot miss it.
+ */
+static bool hand_to_parent(struct process *p, struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&child_wq.lock);
+	struct process *parent;
+	bool direct;
+
+	spin_lock(&proc_table_lock);
+	parent = p->parent;
+	direct = parent && parent->waiters == 1 &&
+		 (parent->wait_pid == -1 || parent->wait_pid == p->pid);
+	if (direct) {
+		spin_lock(&p->lock);
+		if (!p->exiting) {
+			p->exiting = true;
+			p->exit_status = 0;
+		}
+		p->last_task = t;
+		p->state = PROC_EXITED;
+		spin_unlock(&p->lock);
+	}
+	spin_unlock(&proc_table_lock);
+	spin_unlock_irqrestore(&child_wq.lock, flags);
+	if (direct)
+		wake_up_all(&child_wq);
+	return direct;
+}
+
 void proc_thread_exit(uint64_t value)
 {
 	struct task *t = current_task();
 	struct process *p = t->proc;
 	uint64_t flags = spin_lock_irqsave(&p->lock);
+	bool last;
 
 	for (int i = 0; i < PROC_MAX_THREADS; i++)
 		if (p->threads[i].task == t) {
@@ -226,16 +264,26 @@ void proc_thread_exit(uint64_t value)
 		}
 	p->live_threads--;
 	p->cpu_ticks += t->ticks;
+	/* The only thread left to free is this one: the parent may take it all. */
+	last = p->live_threads == 0 && p->unreaped_threads == 1;
 	spin_unlock_irqrestore(&p->lock, flags);
 	t->blocks_next = true;          /* whoever we wake may have this CPU */
 	wake_up_all(&thread_wq);
-	/* The reaper frees this task once it is off the CPU. */
-	flags = spin_lock_irqsave(&reap_wq.lock);
+	if (last && hand_to_parent(p, t))
+		kthread_exit(0);
+	reap_later(t);
+	kthread_exit(0);
+}
+
+/* The reaper frees t once it is off its CPU (and p's memory after its last thread). */
+static void reap_later(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&reap_wq.lock);
+
 	t->reap_next = reap_list;
 	reap_list = t;
 	spin_unlock_irqrestore(&reap_wq.lock, flags);
 	wake_up_one(&reap_wq);
-	kthread_exit(0);
 }
 
 void proc_exit(int status)
@@ -353,14 +401,18 @@ int proc_setpriv(struct process *caller, int pid, uint32_t privs)
 	return rc;
 }
 
-/* The last thread is gone: free the memory, then tell the parent (or go). */
-static void proc_finish(struct process *p)
+/*
+ * The last thread is gone: free the memory, then tell the parent (or go).
+ * claimed: the parent called this from proc_wait and frees p itself.
+ */
+static void proc_finish(struct process *p, bool claimed)
 {
 	struct process *parent;
 	uint64_t flags;
 
 	struct process *dead[PROC_MAX];
-	int ndead = 0;
+	struct task *handed[PROC_MAX];
+	int ndead = 0, nhanded = 0;
 
 	vmm_destroy_with_frames(p->vs);
 	p->vs = NULL;
@@ -375,6 +427,9 @@ static void proc_finish(struct process *p)
 		if (c->state == PROC_ZOMBIE) {  /* a dead one nobody will wait for */
 			procs[i] = NULL;
 			dead[ndead++] = c;
+		} else if (c->state == PROC_EXITED) {
+			/* Handed to us, never claimed: the reaper finishes it (below). */
+			handed[nhanded++] = c->last_task;
 		}
 	}
 	spin_lock(&p->lock);
@@ -391,6 +446,10 @@ static void proc_finish(struct process *p)
 			"to start programs\n", p->pid, p->exit_status);
 	while (ndead)
 		kfree(dead[--ndead]);
+	while (nhanded)
+		reap_later(handed[--nhanded]);
+	if (claimed)
+		return;
 	if (parent)
 		wake_up_all(&child_wq);
 	else
@@ -417,7 +476,7 @@ static void reaper(void *arg)
 		bool last = --p->unreaped_threads == 0;
 		spin_unlock_irqrestore(&p->lock, flags);
 		if (last)
-			proc_finish(p);
+			proc_finish(p, false);
 	}
 }
 
@@ -432,7 +491,7 @@ static int find_child(struct process *parent, int pid, struct process **zombie)
 		if (!c || c->parent != parent || (pid != -1 && c->pid != pid))
 			continue;
 		any = true;
-		if (c->state == PROC_ZOMBIE) {
+		if (c->state == PROC_ZOMBIE || c->state == PROC_EXITED) {
 			*zombie = c;
 			return 0;
 		}
@@ -482,6 +541,8 @@ int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks)
 	uint64_t flags = spin_lock_irqsave(&child_wq.lock);
 	int rc;
 
+	/* Announce the wait (hand_to_parent): one waiter may get its child directly. */
+	parent->wait_pid = parent->waiters++ ? WAIT_PID_NONE : pid;
 	for (bool pulled = false;; pulled = true) {
 		spin_lock(&proc_table_lock);
 		rc = find_child(parent, pid, &z);
@@ -498,9 +559,17 @@ int proc_wait(struct process *parent, int pid, int *status, uint64_t *ticks)
 		}
 		wq_sleep_locked(&child_wq);
 	}
+	parent->waiters--;
+	parent->wait_pid = WAIT_PID_NONE;
 	spin_unlock_irqrestore(&child_wq.lock, flags);
 	if (rc < 0)
 		return rc;
+	if (z->state == PROC_EXITED) {
+		/* Its last thread handed it to us: free the thread, then the rest, here. */
+		kthread_join(z->last_task);
+		z->unreaped_threads--;
+		proc_finish(z, true);
+	}
 	*status = z->exit_status;
 	if (ticks)
 		*ticks = z->cpu_ticks;
@@ -564,7 +633,7 @@ int proc_list(struct kestrel_proc_info *out, int max)
 		e->pid = p->pid;
 		e->ppid = p->parent ? p->parent->pid : 0;
 		e->threads = p->live_threads;
-		e->state = p->state == PROC_ZOMBIE ? 2 : 0;
+		e->state = p->state != PROC_ALIVE ? 2 : 0;
 		e->cpu_ticks = p->cpu_ticks;
 		for (int k = 0; k < PROC_MAX_THREADS; k++)
 			if (p->threads[k].task)

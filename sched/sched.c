@@ -204,8 +204,12 @@ bool sched_pull(struct task *t)
 	uint32_t me = cpu_id(), from = t->rq_cpu;
 	bool moved = false;
 
+	/*
+	 * Only from a CPU still idle: t was queued there and the wake-up IPI
+	 * is on its way. Behind a running task it is placed for balance.
+	 */
 	if (t->state == TASK_READY && !t->on_cpu && from != me && from < ncpus &&
-	    (t->affinity & (1ull << me))) {
+	    (t->affinity & (1ull << me)) && cpus[from].current == runqueues[from].idle) {
 		struct runqueue *rq = &runqueues[from];
 		struct task *prev = NULL, *p;
 

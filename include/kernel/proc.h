@@ -33,7 +33,11 @@
 #define USER_MMAP_END           0x0000600000000000ul
 #define USER_BRK_MAX            (1ul << 30)
 
-enum proc_state { PROC_ALIVE, PROC_ZOMBIE };
+/*
+ * PROC_EXITED: its last thread has exited and was handed to the parent
+ * waiting for it, which frees the thread and the memory itself (no reaper).
+ */
+enum proc_state { PROC_ALIVE, PROC_EXITED, PROC_ZOMBIE };
 
 /* process.flags */
 #define PROC_F_INIT             0x1     /* the first process: cannot be killed */
@@ -57,6 +61,10 @@ struct process {
 	int exit_status;                /* wait() status, see syscall.h */
 	uint32_t live_threads;          /* not yet exited */
 	uint32_t unreaped_threads;      /* tasks not yet freed */
+	struct task *last_task;         /* PROC_EXITED: the thread the parent frees */
+	/* Under child_wq.lock (sched/proc.c): threads in proc_wait, and the pid one waits for. */
+	uint32_t waiters;
+	int wait_pid;
 	struct thread_slot threads[PROC_MAX_THREADS];
 	uint32_t flags;                 /* PROC_F_*; under proc_table_lock */
 	struct mutex mm_lock;           /* sbrk, mmap, munmap: one at a time per process */
