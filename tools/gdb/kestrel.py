@@ -106,9 +106,9 @@ def _pc_or_none():
 
 
 def ncpus():
-    """CPUs to show: ncpus, and beyond it an AP still starting (smp_init()
-    counts a CPU only once it is up, but its struct cpu has self set from
-    ap_entry() on)."""
+    """CPUs to show: ncpus (an AP gets its id, and is counted, once it has
+    arrived in ap_entry(); it may still be setting itself up), and beyond
+    it any slot whose self is set."""
     n = int(ev("ncpus"))
     cpus = ev("cpus")
     lo, hi = cpus.type.range()
