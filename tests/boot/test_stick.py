@@ -238,7 +238,9 @@ def expected_identity(facts):
 def main(argv):
     harness.install_signal_handlers()
     rep = harness.Reporter(3 + len(BOOTS), "stick")
-    image = harness.image_for("img")
+    # --image FILE: another image built by tools/mkimage.py (e.g. with a
+    # --cmdline), tested the same way.
+    image = Path(argv[argv.index("--image") + 1]) if "--image" in argv else harness.image_for("img")
     if image is None:
         for name in ["gpt_valid", "esp_names_stage2_sectors"] + [f"{f}-{b}" for f, b in BOOTS] + \
                 ["same_kernel_initrd_cmdline"]:
