@@ -447,7 +447,11 @@ static void cr3_yielder(void *arg)
 		sched_yield();
 }
 
-static const char *test_cr3_writes_per_round_trip(void)
+/*
+ * One trial: the three tasks on the last CPU; the CR3 writes that CPU made
+ * meanwhile, or UINT64_MAX when a task could not be made.
+ */
+static uint64_t cr3_trial(void)
 {
 	uint32_t cpu = ncpus_online - 1;
 	struct vm_space *a = vmm_create(), *b = vmm_create();
@@ -456,7 +460,7 @@ static const char *test_cr3_writes_per_round_trip(void)
 	uint64_t w0, writes;
 
 	if (!ta || !tb)
-		return ktest_fail("out of memory");
+		return UINT64_MAX;
 	cr3_started = 0;
 	w0 = vmm_cr3_writes(cpu);
 	sched_start(ta);
@@ -468,12 +472,34 @@ static const char *test_cr3_writes_per_round_trip(void)
 	writes = vmm_cr3_writes(cpu) - w0;
 	vmm_destroy(a);
 	vmm_destroy(b);
-	kprintf("# %lu CR3 writes for %d rounds of 3 tasks (2 spaces + a kernel thread)\n",
-		writes, CR3_ROUNDS);
-	/* 2 per round, a little slack for the start and for other tasks on the CPU. */
-	if (writes > 2 * CR3_ROUNDS + 20 || writes < CR3_ROUNDS)
-		return ktest_fail("%lu CR3 writes for %d round trips between two spaces", writes,
-				  CR3_ROUNDS);
+	return writes;
+}
+
+/*
+ * Without lazy TLB every round costs 3 writes (606 for 200 rounds, every
+ * time); with it 2. Other work on the CPU can add switches to one trial
+ * (one CI run saw 621), so the best of CR3_TRIALS counts: a broken lazy TLB
+ * fails all of them.
+ */
+#define CR3_TRIALS      3
+#define CR3_SLACK       20      /* the start barrier and other tasks on the CPU */
+
+static const char *test_cr3_writes_per_round_trip(void)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int t = 0; t < CR3_TRIALS && best > 2 * CR3_ROUNDS + CR3_SLACK; t++) {
+		uint64_t writes = cr3_trial();
+		if (writes == UINT64_MAX)
+			return ktest_fail("out of memory");
+		kprintf("# %lu CR3 writes for %d rounds of 3 tasks (2 spaces + a kernel thread)\n",
+			writes, CR3_ROUNDS);
+		if (writes < best)
+			best = writes;
+	}
+	if (best > 2 * CR3_ROUNDS + CR3_SLACK || best < CR3_ROUNDS)
+		return ktest_fail("%lu CR3 writes for %d round trips between two spaces (best of %d)",
+				  best, CR3_ROUNDS, CR3_TRIALS);
 	return NULL;
 }
 
