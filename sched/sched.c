@@ -69,6 +69,19 @@ static void rq_push(struct runqueue *rq, struct task *t)
 	rq->nr_ready++;
 }
 
+/* Caller holds rq->lock. Removes t, which follows prev (NULL: t is the head). */
+static void rq_unlink(struct runqueue *rq, struct task *prev, struct task *t)
+{
+	if (prev)
+		prev->rq_next = t->rq_next;
+	else
+		rq->head = t->rq_next;
+	if (rq->tail == t)
+		rq->tail = prev;
+	rq->nr_ready--;
+	t->rq_next = NULL;
+}
+
 /* Caller holds rq->lock. The first task allowed on `cpu`, or NULL. */
 static struct task *rq_take(struct runqueue *rq, uint32_t cpu)
 {
@@ -77,14 +90,7 @@ static struct task *rq_take(struct runqueue *rq, uint32_t cpu)
 	for (struct task *t = rq->head; t; prev = t, t = t->rq_next) {
 		if (!(t->affinity & (1ull << cpu)))
 			continue;
-		if (prev)
-			prev->rq_next = t->rq_next;
-		else
-			rq->head = t->rq_next;
-		if (rq->tail == t)
-			rq->tail = prev;
-		rq->nr_ready--;
-		t->rq_next = NULL;
+		rq_unlink(rq, prev, t);
 		return t;
 	}
 	return NULL;
@@ -218,14 +224,7 @@ bool sched_pull(struct task *t)
 		for (p = rq->head; p && p != t; prev = p, p = p->rq_next)
 			;
 		if (p) {
-			if (prev)
-				prev->rq_next = t->rq_next;
-			else
-				rq->head = t->rq_next;
-			if (rq->tail == t)
-				rq->tail = prev;
-			rq->nr_ready--;
-			t->rq_next = NULL;
+			rq_unlink(rq, prev, t);
 			moved = true;
 		}
 		spin_unlock(&rq->lock);
