@@ -73,7 +73,7 @@ int backtrace_collect(uint64_t rbp, uint64_t *out, int max)
 	return n;
 }
 
-static void backtrace_from(uint64_t rip, uint64_t rbp)
+void backtrace_from(uint64_t rip, uint64_t rbp)
 {
 	uint64_t frames[BACKTRACE_MAX_DEPTH];
 	int n = backtrace_collect(rbp, frames, BACKTRACE_MAX_DEPTH);

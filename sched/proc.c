@@ -633,7 +633,7 @@ int proc_list(struct kestrel_proc_info *out, int max)
 		e->pid = p->pid;
 		e->ppid = p->parent ? p->parent->pid : 0;
 		e->threads = p->live_threads;
-		e->state = p->state != PROC_ALIVE ? 2 : 0;
+		e->state = p->state != PROC_ALIVE ? KESTREL_PROC_STATE_ZOMBIE : KESTREL_PROC_STATE_RUNNING;
 		e->cpu_ticks = p->cpu_ticks;
 		for (int k = 0; k < PROC_MAX_THREADS; k++)
 			if (p->threads[k].task)
@@ -644,6 +644,46 @@ int proc_list(struct kestrel_proc_info *out, int max)
 	}
 	spin_unlock_irqrestore(&proc_table_lock, flags);
 	return n;
+}
+
+static const char *const state_names[] = {
+	[PROC_ALIVE] = "alive", [PROC_ZOMBIE] = "zombie", [PROC_EXITED] = "exited",
+};
+static const char *const task_state_names[] = {
+	[TASK_RUNNING] = "running", [TASK_READY] = "ready", [TASK_SLEEPING] = "sleeping",
+	[TASK_ZOMBIE] = "zombie",
+};
+
+/* Every process, its counts and its threads' kernel stacks (a leak report, say). */
+void proc_dump(void)
+{
+	uint64_t flags = spin_lock_irqsave(&proc_table_lock);
+
+	for (int i = 0; i < PROC_MAX; i++) {
+		struct process *p = procs[i];
+		if (!p)
+			continue;
+		spin_lock(&p->lock);
+		kprintf("proc: pid %d %s: %s%s, parent %d, %u live / %u unreaped threads, "
+			"%u waiting\n", p->pid, p->name, state_names[p->state],
+			p->exiting ? " exiting" : "", p->parent ? p->parent->pid : 0,
+			p->live_threads, p->unreaped_threads, p->waiters);
+		for (int k = 0; k < PROC_MAX_THREADS; k++) {
+			struct thread_slot *s = &p->threads[k];
+			if (!s->tid)
+				continue;
+			kprintf("  tid %lu: %s", s->tid, s->done ? "done" : "");
+			if (s->task) {
+				kprintf("%s on CPU %u\n", task_state_names[s->task->state],
+					s->task->cpu);
+				task_print_stack(s->task);
+			} else {
+				kprintf("\n");
+			}
+		}
+		spin_unlock(&p->lock);
+	}
+	spin_unlock_irqrestore(&proc_table_lock, flags);
 }
 
 void proc_init(void)

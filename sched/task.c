@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include <arch/fpu.h>
 #include <arch/x86.h>
+#include <arch/extable.h>
 #include <kernel/atomic.h>
 #include <kernel/cpu.h>
 #include <kernel/kmalloc.h>
 #include <kernel/panic.h>
+#include <kernel/printk.h>
 #include <kernel/proc.h>
 #include <kernel/sched.h>
 #include <kernel/string.h>
@@ -33,15 +35,33 @@ static struct wait_queue exit_wq = WAIT_QUEUE_INIT("task_exit");
  * registers (zero), then task_trampoline as the return address, then a
  * zero return address that ends backtraces.
  */
+/* What context_switch (arch/x86_64/switch.S) leaves at saved_rsp: r15 r14 r13 r12 rbx rbp, then the return address. */
+#define SWITCH_SAVED_REGS       6
+#define SWITCH_SLOT_RBP         5
+_Static_assert(INITIAL_FRAME_WORDS == SWITCH_SAVED_REGS + 2, "saved registers, return address, zero");
+
 static void task_stack_init(struct task *t)
 {
 	uint64_t *sp = (uint64_t *)t->kstack_top;
 
 	*--sp = 0;
 	*--sp = (uint64_t)task_trampoline;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < SWITCH_SAVED_REGS; i++)
 		*--sp = 0;
 	t->saved_rsp = (uint64_t)sp;
+}
+
+void task_print_stack(struct task *t)
+{
+	const uint64_t *sp = (const uint64_t *)t->saved_rsp;
+	uint64_t rbp, rip;
+
+	if (t->on_cpu || !sp || probe_read_u64(&sp[SWITCH_SLOT_RBP], &rbp) ||
+	    probe_read_u64(&sp[SWITCH_SAVED_REGS], &rip)) {
+		kprintf("    (running, or no saved context)\n");
+		return;
+	}
+	backtrace_from(rip, rbp);
 }
 
 /* First C code of every kernel thread (from task_trampoline). */

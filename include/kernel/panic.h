@@ -26,5 +26,7 @@ int panic_in_progress(void);
 
 /* Return addresses up the frame-pointer chain from rbp; returns how many. */
 int backtrace_collect(uint64_t rbp, uint64_t *out, int max);
+/* Prints "backtrace:" then rip and the symbolized frames up from rbp. */
+void backtrace_from(uint64_t rip, uint64_t rbp);
 
 #endif

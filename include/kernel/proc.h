@@ -79,6 +79,8 @@ struct process {
 };
 
 struct process *current_proc(void);
+/* Prints the process table with each thread's state and kernel backtrace. */
+void proc_dump(void);
 void proc_init(void);
 /*
  * Loads `name` from the initrd; returns the pid or a negative errno. A NULL

@@ -77,6 +77,8 @@ struct task *task_create(void (*fn)(void *), void *arg, const char *name, uint64
 struct task *kthread_create(void (*fn)(void *), void *arg, const char *name);
 struct task *kthread_create_on(void (*fn)(void *), void *arg, const char *name, uint64_t affinity);
 __attribute__((noreturn)) void kthread_exit(int64_t status);
+/* Prints a switched-out task's kernel backtrace (diagnostics). */
+void task_print_stack(struct task *t);
 int64_t kthread_join(struct task *t);
 
 struct task *current_task(void);

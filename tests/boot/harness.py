@@ -282,14 +282,14 @@ def check(result):
 
 def run_boot(spec):
     """Launch and check one boot. Its files are removed when it passed and
-    kept (path in the report) when it failed."""
+    kept (path in the report) when it failed, or always with KESTREL_KEEP=1."""
     workdir = tempfile.mkdtemp(prefix=f"kestrel-{_safe(spec.name)}-")
     try:
         result = check(launch(spec, workdir))
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)     # interrupted: nothing to show
         raise
-    if result.ok:
+    if result.ok and os.environ.get("KESTREL_KEEP") != "1":
         shutil.rmtree(workdir, ignore_errors=True)
         result.workdir = None
     return result
@@ -361,6 +361,8 @@ class Reporter:
     def boot(self, result):
         if not result.ok:
             failure_report(result)
+        elif result.workdir:
+            diag(f"{result.spec.name}: files kept in {result.workdir} (KESTREL_KEEP=1)")
         note = "hang: no exit code" if result.timed_out else describe_status(result.status)
         if result.accel:
             note += f"; {result.accel}"

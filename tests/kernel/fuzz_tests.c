@@ -5,6 +5,13 @@
  * seed). Then the kernel checks itself once the fuzz processes are gone:
  * free frames and heap objects back to their baseline, no spinlock held on
  * any CPU, run queues empty, the process table as before.
+ *
+ * A fuzzchild can start programs of its own: spawn() with a name it found
+ * in memory that ps() or dmesg() wrote (say "fuzzchild"). Such a grandchild
+ * outlives its parent as an orphan, and may sleep for years (a random
+ * sleep_ms). It is not leaked, only alive: after each run the test kills
+ * every process that was not there before the fuzzing, and then asks
+ * that all of them were freed.
  */
 #include <stdint.h>
 #include <kernel/cmdline.h>
@@ -36,6 +43,7 @@ struct baseline {
 
 static struct baseline base;
 static uint64_t fuzz_seed;
+static int first_fuzz_pid;              /* every pid from here on is the fuzzers' */
 
 static struct baseline measure(void)
 {
@@ -58,6 +66,25 @@ static uint64_t word(const char *key, uint64_t dflt)
 	return v;
 }
 
+/* Orphans the fuzz run left alive (see the top): killed, then freed by the reaper. */
+static void kill_strays(void)
+{
+	static struct kestrel_proc_info info[PROC_MAX];
+	int n = proc_list(info, PROC_MAX), killed = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (info[i].pid < first_fuzz_pid || info[i].state == KESTREL_PROC_STATE_ZOMBIE)
+			continue;
+		if (proc_kill(info[i].pid, KESTREL_KILL_BY_USER << 8) == 0) {
+			kprintf("# fuzz: killed pid %d (%s, parent %d), left running by the fuzzers\n",
+				info[i].pid, info[i].name, info[i].ppid);
+			killed++;
+		}
+	}
+	if (killed)
+		kprintf("# fuzz: %d orphans killed\n", killed);
+}
+
 /* Runs fuzz SEED SECONDS PROCS and waits for it; returns its wait status. */
 static int run_fuzz(uint64_t seed, uint64_t seconds, uint64_t procs)
 {
@@ -71,8 +98,11 @@ static int run_fuzz(uint64_t seed, uint64_t seconds, uint64_t procs)
 	pid = proc_spawn("fuzz", 4, argv, proc_kernel_parent());
 	if (pid < 0)
 		return pid;
+	if (!first_fuzz_pid)
+		first_fuzz_pid = pid;
 	if (proc_wait(proc_kernel_parent(), pid, &status, NULL) != pid)
 		return -1;
+	kill_strays();
 	return status;
 }
 
@@ -125,8 +155,10 @@ static const char *test_fuzz_nothing_leaked(void)
 		base.frames, now.frames, base.heap_objects, now.heap_objects, base.procs,
 		now.procs);
 	if (now.frames != base.frames || now.heap_objects != base.heap_objects ||
-	    now.procs != base.procs)
+	    now.procs != base.procs) {
+		proc_dump();
 		return ktest_fail("not back to the baseline (seed %lu)", fuzz_seed);
+	}
 	return NULL;
 }
 

@@ -20,7 +20,6 @@
 #define ARG_LEN                 24
 #define SPAWN_FAILS_MAX         200     /* in a row: the kernel stopped spawning */
 #define REPORT_EVERY_NS         10000000000ull
-#define PS_STATE_ZOMBIE         2       /* kestrel_proc_info.state */
 #define PS_MAX                  64      /* the kernel's process table (PROC_MAX) */
 
 struct stats {
@@ -79,7 +78,7 @@ static void reap_ended(long *pids, int n, const bool *we_killed, struct stats *s
 	long k = ps(info, PS_MAX);
 
 	for (long j = 0; j < k; j++) {
-		if (info[j].state != PS_STATE_ZOMBIE)
+		if (info[j].state != KESTREL_PROC_STATE_ZOMBIE)
 			continue;
 		for (int i = 0; i < n; i++)
 			if (pids[i] == info[j].pid)

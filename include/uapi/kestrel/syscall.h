@@ -69,11 +69,16 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* kestrel_proc_info.state */
+#define KESTREL_PROC_STATE_RUNNING      0       /* running or ready */
+#define KESTREL_PROC_STATE_SLEEPING     1
+#define KESTREL_PROC_STATE_ZOMBIE       2       /* ended, not yet waited for */
+
 struct kestrel_proc_info {
 	int32_t pid;
 	int32_t ppid;
 	uint32_t threads;
-	uint32_t state;                 /* 0 running/ready, 1 sleeping, 2 zombie */
+	uint32_t state;                 /* KESTREL_PROC_STATE_* */
 	uint64_t cpu_ticks;             /* timer ticks spent running */
 	uint64_t mem_pages;             /* user pages mapped */
 	char name[KESTREL_NAME_MAX];
