@@ -313,7 +313,8 @@ test: setup all unit
 # The release kernel: same sources, debug checks off, its own object tree.
 RELEASE_B := $(B)/release
 release:
-	$(Q)$(MAKE) --no-print-directory B=$(RELEASE_B) KDEBUG=0 $(RELEASE_B)/kestrel.img
+	$(Q)$(MAKE) --no-print-directory B=$(RELEASE_B) KDEBUG=0 $(RELEASE_B)/kestrel.img \
+		$(RELEASE_B)/kvm_probe.bin
 
 bench: setup all release
 	$(Q)$(PYTHON) tests/boot/bench.py --release-build $(RELEASE_B) --debug-build $(B)
