@@ -1,14 +1,11 @@
 """Reading the guest's screen for tests/boot/test_screen.py: QEMU's QMP
-`screendump` (a binary PPM), the PPM parser, a PNG writer (zlib only), and
+`screendump` (a binary PPM, through tests/boot/qmp.py), the PPM parser, a PNG writer (zlib only), and
 the framebuffer console's own rendering of text (tools/mkfont.py's glyphs,
 drivers/fbcon_draw.c's cell layout and colours) to compare pixel for pixel."""
 
-import json
 import os
-import socket
 import struct
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -27,61 +24,12 @@ CGA_RGB = (0x000000, 0x0000AA, 0x00AA00, 0x00AAAA, 0xAA0000, 0xAA00AA, 0xAA5500,
            0x555555, 0x5555FF, 0x55FF55, 0x55FFFF, 0xFF5555, 0xFF55FF, 0xFFFF55, 0xFFFFFF)
 
 
-class QMPError(Exception):
-    pass
-
-
-class QMP:
-    """A minimal QMP client on a UNIX socket (QEMU's docs/interop/qmp-spec)."""
-
-    def __init__(self, path, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(timeout)
-                self.sock.connect(str(path))
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise QMPError(f"cannot connect to QMP socket {path}") from None
-                time.sleep(0.1)
-        self.buf = b""
-        self._recv()                            # the greeting
-        self.command("qmp_capabilities")
-
-    def _recv(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise QMPError("QMP connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def command(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            reply = self._recv()
-            if "event" in reply:
-                continue
-            if "error" in reply:
-                raise QMPError(f"{name}: {reply['error'].get('desc', reply['error'])}")
-            return reply.get("return")
-
-    def close(self):
-        self.sock.close()
-
-
 def screendump(qmp, path):
-    """The guest's screen as (width, height, RGB bytes), through a PPM file."""
+    """The guest's screen as (width, height, RGB bytes), through a PPM file;
+    qmp is a tests/boot/qmp.py connection."""
     if os.path.exists(path):
         os.unlink(path)
-    qmp.command("screendump", filename=str(path))
+    qmp.execute("screendump", filename=str(path))
     return read_ppm(Path(path).read_bytes())
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import qemu  # noqa: E402
+import qmp as qmp_client  # noqa: E402
 import screen  # noqa: E402
 
 PROMPT = b"kestrel> "
@@ -187,7 +188,7 @@ def run_case(case, renderer, update_screenshot):
         proc = harness.start_qemu(argv, err)
         qmp = None
         try:
-            qmp = screen.QMP(sock, timeout=BOOT_TIMEOUT)
+            qmp = qmp_client.connect(sock, BOOT_TIMEOUT)
             why = wait_for_prompt(proc, serial, BOOT_TIMEOUT, case.panic)
             if why:
                 problems.append(why)
@@ -207,7 +208,7 @@ def run_case(case, renderer, update_screenshot):
                     screen.write_png(qemu.BUILD / case.png, w, h, rgb)
                     if update_screenshot and not problems:
                         shutil.copyfile(qemu.BUILD / case.png, SCREENSHOT)
-        except (screen.QMPError, OSError, ValueError) as e:
+        except (qmp_client.QMPError, OSError, ValueError) as e:
             problems.append(f"QMP: {e}")
         finally:
             if qmp:
