@@ -147,6 +147,20 @@ static bool run_spawn_true(uint64_t n)
 	return spawn_wait("true", argv, n);
 }
 
+/* mmap of twice the machine's memory: must fail with -ENOMEM and cost nothing. */
+static bool run_mmap_enomem(uint64_t n)
+{
+	struct kestrel_sysinfo si;
+
+	if (sysinfo(&si) < 0)
+		return false;
+	for (uint64_t i = 0; i < n; i++)
+		if (sys_mmap(NULL, si.mem_total_pages * KESTREL_PAGE_SIZE * 2,
+			     PROT_READ | PROT_WRITE) != -ENOMEM)
+			return false;
+	return true;
+}
+
 static void sort_u64(uint64_t *v, int n)
 {
 	for (int i = 1; i < n; i++)
@@ -184,6 +198,7 @@ static const struct bench benches[] = {
 	{ "user thread create+exit+join", "thread", 20, run_thread },
 	{ "user spawn+exit+wait (hello)", "process", 4, run_spawn },
 	{ "user spawn+exit+wait (true)", "process", 4, run_spawn_true },
+	{ "user mmap beyond memory (ENOMEM)", "call", 100, run_mmap_enomem },
 	/* Last: these leave a sleeping partner thread and idle fiber workers behind. */
 	{ "user futex wake+wait round trip", "round trip", 200, run_futex },
 	{ "user fiber create+run+exit+join", "fiber", 1000, run_fiber },
